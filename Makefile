@@ -1,0 +1,72 @@
+# synack -- build, test, fuzz.
+#
+#   make            build/synackd
+#   make test       every suite (unit, packet, end-to-end) under ASan+UBSan;
+#                   as root it installs missing Debian packages first
+#   make fuzz       libFuzzer on the packet input path (clang), FUZZ_SECONDS long
+#   make clean
+
+CC      ?= cc
+CSTD    := -std=c17 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+INC     := -I.
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+STACK_SRC := $(sort $(wildcard stack/*.c))
+HTTP_SRC  := $(sort $(wildcard http/*.c))
+TUN_SRC   := $(sort $(wildcard tun/*.c))
+CORE_SRC  := $(STACK_SRC) $(HTTP_SRC)
+HDRS      := $(wildcard stack/*.h http/*.h tun/*.h)
+
+BUILD := build
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+.PHONY: all test unit packet e2e deps fuzz clean
+all: $(BUILD)/synackd
+
+$(BUILD)/synackd: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(INC) -DSYNACK_VERSION='"$(VERSION)"' \
+		$(CORE_SRC) $(TUN_SRC) -o $@
+
+# The same daemon under the sanitizers, for the end-to-end suite.
+$(BUILD)/synackd-san: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) -DSYNACK_VERSION='"$(VERSION)"' \
+		$(CORE_SRC) $(TUN_SRC) -o $@
+
+# The pure core as a shared library, driven by the scapy harness through ctypes.
+$(BUILD)/libsynack.so: $(CORE_SRC) tests/packet/harness.c $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) -fPIC -shared \
+		$(CORE_SRC) tests/packet/harness.c -o $@
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+$(BUILD)/unit-tests: $(CORE_SRC) $(UNIT_SRC) $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) $(CORE_SRC) $(UNIT_SRC) \
+		$$(pkg-config --cflags --libs check) -o $@
+
+$(BUILD):
+	mkdir -p $@
+
+deps:
+	@tests/deps.sh
+
+test: deps $(BUILD)/synackd $(BUILD)/synackd-san $(BUILD)/libsynack.so $(BUILD)/unit-tests
+	@tests/run_all.sh
+
+unit: $(BUILD)/unit-tests
+	@$(BUILD)/unit-tests
+packet: $(BUILD)/libsynack.so
+	@/usr/bin/python3 tests/packet/run.py
+e2e: $(BUILD)/synackd-san
+	@tests/e2e/run.sh
+
+FUZZ_SECONDS ?= 180
+$(BUILD)/fuzz-input: $(CORE_SRC) tests/fuzz/fuzz_input.c $(HDRS) | $(BUILD)
+	clang $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(INC) \
+		$(CORE_SRC) tests/fuzz/fuzz_input.c -o $@
+fuzz: $(BUILD)/fuzz-input
+	mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz-input -max_total_time=$(FUZZ_SECONDS) -max_len=2048 $(BUILD)/fuzz-corpus tests/fuzz/seeds
+
+clean:
+	rm -rf $(BUILD)

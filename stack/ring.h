@@ -1,0 +1,35 @@
+/*
+ * ring.h -- a bounded byte ring: the send and receive buffers of a TCP
+ * connection.  The send side keeps unacknowledged bytes at the front (from
+ * SND.UNA) so a retransmission reads them again; the receive side holds bytes
+ * the app has not read yet, and its free space is the window we advertise.
+ */
+#ifndef SYNACK_RING_H
+#define SYNACK_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack/stack.h"
+
+struct ring {
+    uint8_t *buf;    /* allocated on first write, released by ring_free() */
+    uint32_t cap;    /* fixed at init: the bound */
+    uint32_t head;   /* offset of the first byte */
+    uint32_t len;    /* bytes held */
+};
+
+void ring_init(struct ring *r, uint32_t cap);
+void ring_free(struct ring *r);
+static inline uint32_t ring_space(const struct ring *r) { return r->cap - r->len; }
+/* Appends up to len bytes; returns how many fit (0 if memory is refused). */
+uint32_t ring_write(struct ring *r, const void *data, uint32_t len);
+/* Copies up to len bytes from offset off without consuming them. */
+uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t len);
+/* Describes len bytes from offset off as at most 2 slices, without copying.
+ * Returns the number of slices (0 if off+len exceeds what is held). */
+int ring_slices(const struct ring *r, uint32_t off, uint32_t len, struct slice out[2]);
+/* Drops len bytes from the front. */
+void ring_consume(struct ring *r, uint32_t len);
+
+#endif

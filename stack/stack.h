@@ -1,0 +1,104 @@
+/*
+ * stack.h -- the public face of synack's TCP/IPv4 core.
+ *
+ * The core is pure: it makes no system calls and never reads a clock.  The
+ * link layer (tun/) hands it each IPv4 packet with stack_input(), tells it the
+ * time with every call, and receives every packet the core emits through the
+ * output hook in struct stack_io.  Timers fire when the link calls
+ * stack_tick() at or after stack_next_deadline().  This is what lets tests
+ * drive the core on virtual time: a 60 s TIME-WAIT passes in one call.
+ */
+#ifndef SYNACK_STACK_H
+#define SYNACK_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack/counters.h"
+
+/* Monotonic time in microseconds.  Only tun/ ever reads a real clock. */
+typedef uint64_t usec_t;
+#define USEC_NEVER UINT64_MAX
+#define USEC_PER_SEC 1000000ULL
+
+/* A piece of an outgoing packet.  A packet leaves as up to STACK_MAX_SLICES
+ * pieces (headers, then payload that may wrap in a ring buffer) so the link
+ * can hand them to writev() without copying. */
+struct slice {
+    const uint8_t *data;
+    size_t len;
+};
+#define STACK_MAX_SLICES 3
+
+/* Trace levels: what the trace hook is given. */
+enum trace_level {
+    TRACE_OFF = 0,
+    TRACE_STATES = 1,   /* one line per TCP state change */
+    TRACE_SEGMENTS = 2, /* ... and one line per segment received or sent */
+};
+
+struct stack_io {
+    /* Called once per packet the stack emits: a complete IPv4 datagram. */
+    void (*output)(void *ctx, const struct slice *parts, int nparts);
+    /* Called once per trace line (no trailing newline). May be NULL. */
+    void (*trace)(void *ctx, const char *line);
+    void *ctx;
+};
+
+/* Every bound the core enforces, with the flag that sets it (see tun/cli.c). */
+struct stack_config {
+    uint32_t addr;           /* our IPv4 address, host byte order (--addr) */
+    uint32_t mtu;            /* link MTU; our MSS is mtu - 40 (--mtu) */
+    uint32_t max_conns;      /* TCBs in any state (--max-conns) */
+    uint32_t backlog;        /* half-open (SYN-RECEIVED) per listener (--backlog) */
+    usec_t msl;              /* maximum segment lifetime; TIME-WAIT is 2*MSL (--msl) */
+    uint32_t rcv_buf;        /* receive buffer bytes per connection (--rcv-buf) */
+    uint32_t snd_buf;        /* send buffer bytes per connection (--snd-buf) */
+    uint32_t synack_retries; /* SYN-ACK retransmissions before giving up */
+    uint32_t max_retries;    /* data/FIN retransmissions before RST */
+    uint32_t icmp_rate;      /* ICMP errors per second (--icmp-rate) */
+    uint32_t challenge_ack_rate; /* RFC 5961 challenge ACKs per second */
+    enum trace_level trace_level;
+    uint8_t isn_key[16];     /* RFC 6528 secret; tun/ fills it from getrandom() */
+};
+
+/* Defaults, documented in README and --help. */
+#define STACK_DEFAULT_ADDR 0x0a000002u /* 10.0.0.2 */
+#define STACK_DEFAULT_MTU 1500
+#define STACK_MIN_MTU 576       /* RFC 791: every host must accept 576 */
+#define STACK_MAX_MTU 65535
+#define STACK_DEFAULT_MAX_CONNS 16384
+#define STACK_DEFAULT_BACKLOG 128
+#define STACK_DEFAULT_MSL_SEC 30
+#define STACK_DEFAULT_RCV_BUF (64 * 1024)
+#define STACK_DEFAULT_SND_BUF (64 * 1024)
+#define STACK_MAX_BUF (16 * 1024 * 1024)
+#define STACK_DEFAULT_SYNACK_RETRIES 5
+#define STACK_DEFAULT_MAX_RETRIES 8
+#define STACK_DEFAULT_ICMP_RATE 100
+#define STACK_DEFAULT_CHALLENGE_ACK_RATE 100
+
+struct stack;
+
+void stack_config_defaults(struct stack_config *cfg);
+/* NULL when memory for the connection table cannot be had. */
+struct stack *stack_new(const struct stack_config *cfg, const struct stack_io *io);
+void stack_free(struct stack *st);
+
+/* One IPv4 datagram from the link.  Never fails: bad input is counted. */
+void stack_input(struct stack *st, const uint8_t *pkt, size_t len, usec_t now);
+/* Run every timer due at or before now. */
+void stack_tick(struct stack *st, usec_t now);
+/* When stack_tick() next has work; USEC_NEVER when no timer is armed. */
+usec_t stack_next_deadline(const struct stack *st);
+
+const struct stack_counters *stack_counters(const struct stack *st);
+/* Connections still doing work: every TCB except those in TIME-WAIT, which
+ * only wait out 2*MSL.  Shutdown waits for this to reach 0. */
+uint32_t stack_conn_count(const struct stack *st);
+/* Abort every connection with RST (shutdown on SIGTERM without waiting). */
+void stack_abort_all(struct stack *st, usec_t now);
+/* Close every connection gracefully with FIN, as the app would. */
+void stack_close_all(struct stack *st, usec_t now);
+
+#endif

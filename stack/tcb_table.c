@@ -1,0 +1,143 @@
+/*
+ * tcb_table.c -- the connection table: TCBs found by a hash of the 4-tuple
+ * in O(1), created from a SYN to a listener, and freed only at the end of
+ * the call that released them, so code that still holds a pointer during
+ * the same segment never touches freed memory.
+ */
+#include <stdlib.h>
+
+#include "stack/ipv4.h"
+#include "stack/isn.h"
+#include "stack/seq.h"
+#include "stack/tcp.h"
+
+static uint32_t tuple_hash(const struct stack *st, uint32_t raddr, uint16_t rport,
+                           uint16_t lport)
+{
+    /* Multiplicative hashing (Knuth) of the parts that vary; the local
+     * address is the same for every connection. */
+    uint32_t h = raddr * 2654435761u ^ ((uint32_t)rport << 16 | lport) * 40503u;
+    h ^= h >> 15;
+    return h & (st->nbuckets - 1);
+}
+
+struct tcb *tcb_lookup(struct stack *st, uint32_t laddr, uint16_t lport,
+                       uint32_t raddr, uint16_t rport)
+{
+    struct tcb *t = st->buckets[tuple_hash(st, raddr, rport, lport)];
+    for (; t; t = t->hash_next)
+        if (t->raddr == raddr && t->rport == rport && t->lport == lport &&
+            t->laddr == laddr)
+            return t;
+    return NULL;
+}
+
+struct listener *listener_find(struct stack *st, uint16_t port)
+{
+    for (int i = 0; i < TCP_MAX_LISTENERS; i++)
+        if (st->listeners[i].used && st->listeners[i].port == port)
+            return &st->listeners[i];
+    return NULL;
+}
+
+/* Window scale we ask for: the smallest shift that lets the 16-bit window
+ * field describe the whole receive buffer (RFC 7323 §2.3). */
+static uint8_t rcv_wscale_for(uint32_t buf)
+{
+    uint8_t s = 0;
+    while (s < TCP_MAX_WSCALE && (buf >> s) > 0xffff)
+        s++;
+    return s;
+}
+
+/* Options from the SYN decide what this connection uses (RFC 9293 §3.7.1,
+ * RFC 7323 §2.2 and §3.2, RFC 2018 §2): each only if the peer offered it. */
+static void tcb_negotiate(struct tcb *t, const struct tcp_segment *syn)
+{
+    const struct tcp_options *o = &syn->opt;
+    const struct stack_config *cfg = &t->st->cfg;
+    t->ws_ok = o->has_wscale;
+    t->snd_wscale = t->ws_ok ? (o->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->wscale) : 0;
+    t->rcv_wscale = t->ws_ok ? rcv_wscale_for(cfg->rcv_buf) : 0;
+    t->ts_ok = o->has_timestamp;
+    t->ts_recent = o->tsval;
+    t->ts_recent_age = t->st->now;
+    t->sack_ok = o->sack_permitted;
+    uint32_t peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+    uint32_t our_mss = cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
+    uint32_t mss = peer_mss < our_mss ? peer_mss : our_mss;
+    /* Effective send MSS leaves room for the options every segment carries
+     * (RFC 9293 §3.7.1: TCP header size includes options). */
+    if (t->ts_ok)
+        mss -= 12;
+    t->snd_mss = (uint16_t)(mss > 64 ? mss : 64);
+}
+
+struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,
+                       struct listener *l)
+{
+    struct tcb *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->st = st;
+    t->listener = l;
+    t->laddr = syn->dst;
+    t->lport = syn->dport;
+    t->raddr = syn->src;
+    t->rport = syn->sport;
+    t->state = TCP_LISTEN;  /* the copy of the listener that the SYN moves on */
+    t->irs = syn->seq;
+    t->rcv_nxt = syn->seq + 1;
+    t->iss = isn_generate(st->cfg.isn_key, t->laddr, t->lport, t->raddr, t->rport, st->now);
+    t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+    t->ts_offset = isn_ts_offset(st->cfg.isn_key, t->laddr, t->lport, t->raddr, t->rport);
+    ring_init(&t->sndq, st->cfg.snd_buf);
+    ring_init(&t->rcvq, st->cfg.rcv_buf);
+    tcb_negotiate(t, syn);
+    t->snd_wnd = syn->wnd;  /* never scaled in a SYN, RFC 7323 §2.2 */
+    t->max_snd_wnd = t->snd_wnd;
+    t->snd_wl1 = syn->seq;
+    t->rto = TCP_INITIAL_RTO;
+    t->rexmit_at = t->timewait_at = USEC_NEVER;
+    t->heap_idx = UINT32_MAX;
+    t->ops = l->ops;
+
+    uint32_t b = tuple_hash(st, t->raddr, t->rport, t->lport);
+    t->hash_next = st->buckets[b];
+    st->buckets[b] = t;
+    st->ntcb++;
+    return t;
+}
+
+static void tcb_unhash(struct tcb *t)
+{
+    struct stack *st = t->st;
+    struct tcb **pp = &st->buckets[tuple_hash(st, t->raddr, t->rport, t->lport)];
+    while (*pp && *pp != t)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = t->hash_next;
+}
+
+/* The state has already moved to CLOSED (or back to LISTEN) through
+ * tcp_set_state(), which traced it; this only lets go of the memory. */
+void tcb_release(struct tcb *t)
+{
+    struct stack *st = t->st;
+    tcp_timer_remove(t);
+    tcb_unhash(t);
+    st->ntcb--;
+    t->reap_next = st->reap;
+    st->reap = t;
+}
+
+void tcb_reap(struct stack *st)
+{
+    while (st->reap) {
+        struct tcb *t = st->reap;
+        st->reap = t->reap_next;
+        ring_free(&t->sndq);
+        ring_free(&t->rcvq);
+        free(t);
+    }
+}

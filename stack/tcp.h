@@ -1,0 +1,200 @@
+/*
+ * tcp.h -- what the TCP files of the core share: the connection record
+ * (TCB, RFC 9293 §3.3.1), the listener, the stack object, and the functions
+ * each file offers the others.  Not part of the public API (stack.h,
+ * tcp_app.h).
+ *
+ *   ipv4.c ─► tcp_input.c ─► tcp_state.c (the one door for state changes)
+ *                  │    └──► tcp_app.c callbacks ─► the application
+ *                  ▼
+ *             tcp_output.c ─► stack io.output ─► the link
+ *   tcp_timer.c (heap of TCBs by next deadline) ─► tcp_output.c
+ */
+#ifndef SYNACK_TCP_H
+#define SYNACK_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stack/counters.h"
+#include "stack/ring.h"
+#include "stack/stack.h"
+#include "stack/tcp_app.h"
+#include "stack/tcp_header.h"
+
+/* RFC 9293 §3.3.2.  SYN-SENT exists for completeness of the diagram; synack
+ * only opens passively. */
+enum tcp_state {
+    TCP_CLOSED,
+    TCP_LISTEN,
+    TCP_SYN_SENT,
+    TCP_SYN_RECEIVED,
+    TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1,
+    TCP_FIN_WAIT_2,
+    TCP_CLOSE_WAIT,
+    TCP_CLOSING,
+    TCP_LAST_ACK,
+    TCP_TIME_WAIT,
+    TCP__STATE_COUNT
+};
+
+/* Initial RTO before any RTT sample, RFC 6298 §2.1. */
+#define TCP_INITIAL_RTO (1 * USEC_PER_SEC)
+/* Upper bound on the RTO, RFC 6298 §2.5 allows a maximum of at least 60 s. */
+#define TCP_MAX_RTO (60 * USEC_PER_SEC)
+/* RFC 7323 §5.5: TS.Recent is invalid after 24 days of idleness. */
+#define TCP_PAWS_IDLE (24ULL * 24 * 3600 * USEC_PER_SEC)
+#define TCP_MAX_LISTENERS 8
+
+struct listener {
+    bool used;
+    uint16_t port;
+    uint32_t half_open;        /* TCBs in SYN-RECEIVED, bounded by cfg.backlog */
+    const struct tcp_app_ops *ops;
+    void *app;
+};
+
+struct tcb {
+    /* Identity: the 4-tuple, host order. */
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    enum tcp_state state;
+    struct stack *st;
+    struct listener *listener;
+    struct tcb *hash_next;     /* chain in the 4-tuple hash table */
+    struct tcb *reap_next;     /* on the list of TCBs to free */
+
+    /* Send sequence variables (RFC 9293 §3.3.1). */
+    uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+    uint32_t snd_max;          /* highest sequence sent + 1 (go-back-N on RTO) */
+    uint32_t max_snd_wnd;      /* largest window the peer offered (RFC 5961 §5.2) */
+    /* Receive sequence variables. */
+    uint32_t irs, rcv_nxt;
+    uint32_t rcv_adv;          /* right edge of the window we last advertised */
+    uint32_t last_ack_sent;    /* RCV.NXT as of our last segment (RFC 7323 §4.3) */
+
+    /* Options negotiated on the SYN (RFC 9293 §3.7.1, RFC 7323, RFC 2018). */
+    uint16_t snd_mss;          /* bytes of data per segment we send */
+    uint8_t snd_wscale, rcv_wscale;
+    bool ws_ok, ts_ok, sack_ok;
+    uint32_t ts_recent;        /* RFC 7323 §4.3 */
+    usec_t ts_recent_age;
+    uint32_t ts_offset;        /* added to our ms clock to form TSval */
+
+    struct ring sndq;          /* bytes from SND.UNA on: unacked, then unsent */
+    struct ring rcvq;          /* bytes received in order, not yet read */
+    bool fin_queued;           /* the app closed: FIN follows the queued data */
+    bool fin_sent;             /* our FIN went out at least once... */
+    uint32_t fin_seq;          /* ...and occupies this sequence number */
+    bool ack_now;              /* an ACK is owed at the end of input */
+
+    /* Timers: each an absolute deadline or USEC_NEVER.  The heap orders TCBs
+     * by the earliest of them. */
+    usec_t rexmit_at, timewait_at;
+    usec_t rto;
+    uint32_t retries;
+    uint32_t heap_idx;
+
+    /* The application above. */
+    const struct tcp_app_ops *ops;
+    void *app_state;
+    bool app_attached;         /* on_accept returned state; on_closed owed */
+};
+
+struct rate_limit {
+    uint32_t per_sec;
+    uint32_t tokens;
+    usec_t window_start;
+};
+
+struct stack {
+    struct stack_config cfg;
+    struct stack_io io;
+    struct stack_counters ctr;
+    usec_t now;                /* time of the call being served */
+    uint16_t ip_id;
+
+    struct listener listeners[TCP_MAX_LISTENERS];
+    struct tcb **buckets;      /* 4-tuple hash table */
+    uint32_t nbuckets;         /* a power of two */
+    uint32_t ntcb;             /* TCBs allocated */
+    uint32_t ntimewait;
+    struct tcb *reap;          /* released TCBs, freed at the end of a call */
+
+    struct tcb **heap;         /* timer heap, min by tcb_deadline() */
+    uint32_t heap_len;
+
+    struct rate_limit icmp_rl, challenge_rl;
+    /* Header scratch for one outgoing packet: IPv4 + TCP + options. */
+    uint8_t hdr_buf[20 + 60 + 40];
+};
+
+/* The public handle is the TCB itself. */
+static inline struct tcb *conn_tcb(struct tcp_conn *c) { return (struct tcb *)(void *)c; }
+static inline struct tcp_conn *tcb_conn(struct tcb *t) { return (struct tcp_conn *)(void *)t; }
+
+/* The earliest timer of a TCB: its key in the timer heap. */
+static inline usec_t tcb_deadline(const struct tcb *t)
+{
+    return t->rexmit_at < t->timewait_at ? t->rexmit_at : t->timewait_at;
+}
+
+/* stack.c */
+bool rate_allow(struct rate_limit *rl, usec_t now);
+void stack_emit(struct stack *st, const struct slice *parts, int nparts);
+void stack_drop(struct stack *st, enum drop_reason r);
+static inline void stack_count(struct stack *st, enum stack_event e) { st->ctr.events[e]++; }
+
+/* tcb_table.c: the TCB table, keyed by 4-tuple. */
+struct tcb *tcb_lookup(struct stack *st, uint32_t laddr, uint16_t lport,
+                       uint32_t raddr, uint16_t rport);
+struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,
+                       struct listener *l);
+void tcb_release(struct tcb *t);   /* unhash, stop timers, free at end of call */
+void tcb_reap(struct stack *st);
+struct listener *listener_find(struct stack *st, uint16_t port);
+
+/* tcp_state.c: the one door for state changes, and the trace. */
+#define tcp_set_state(t, new_state, seg, cause, rfc) \
+    tcp_set_state_at((t), (new_state), (seg), (cause), (rfc), __FILE__, __LINE__)
+void tcp_set_state_at(struct tcb *t, enum tcp_state new_state,
+                      const struct tcp_segment *seg, const char *cause,
+                      const char *rfc, const char *file, int line);
+const char *tcp_state_name(enum tcp_state s);
+void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
+                       const struct tcp_segment *seg);
+void tcp_trace_event(struct tcb *t, const char *what, const char *rfc,
+                     const char *file, int line);
+#define TCP_TRACE_EVENT(t, what, rfc) tcp_trace_event((t), (what), (rfc), __FILE__, __LINE__)
+
+/* tcp_input.c */
+void tcp_input(struct stack *st, const struct tcp_segment *seg);
+
+/* tcp_output.c */
+void tcp_output(struct tcb *t);             /* send what is due: data, FIN, ACK */
+void tcp_send_synack(struct tcb *t);
+void tcp_send_ack(struct tcb *t);
+void tcp_send_challenge_ack(struct tcb *t);
+void tcp_send_rst(struct tcb *t);           /* <SEQ=SND.NXT><CTL=RST>, §3.10.5 */
+void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg);  /* §3.10.7.1 */
+void tcp_retransmit(struct tcb *t);
+uint32_t tcp_rcv_window(const struct tcb *t);   /* bytes we can take now */
+
+/* tcp_timer.c */
+void tcp_timer_update(struct tcb *t);       /* re-sort after a deadline changed */
+void tcp_timer_remove(struct tcb *t);
+void tcp_timers_run(struct stack *st, usec_t now);
+void tcp_arm_rexmit(struct tcb *t);
+void tcp_start_timewait(struct tcb *t);
+
+/* tcp_app.c: calls up into the application. */
+void tcp_app_accept(struct tcb *t);
+void tcp_app_data(struct tcb *t);
+void tcp_app_eof(struct tcb *t);
+void tcp_app_closed(struct tcb *t, enum tcp_close_reason why);
+void tcp_app_sendable(struct tcb *t);
+void tcp_close_tcb(struct tcb *t);          /* tcp_close() on a TCB */
+void tcp_abort_tcb(struct tcb *t);          /* tcp_abort() on a TCB */
+
+#endif

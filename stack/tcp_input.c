@@ -1,0 +1,441 @@
+/*
+ * tcp_input.c -- SEGMENT ARRIVES, RFC 9293 §3.10.7, in the RFC's order.
+ *
+ * Hold the RFC beside this file.  A segment for no connection is §3.10.7.1;
+ * one for a listener is §3.10.7.2; one for a connection in any other state
+ * goes through the numbered checks of §3.10.7.4: first the sequence number
+ * (with PAWS, RFC 7323 §5), second RST (with RFC 5961 §3), fourth SYN (RFC
+ * 5961 §4), fifth ACK (RFC 5961 §5), seventh the text, eighth FIN.  The
+ * third (security) and sixth (URG) checks have nothing to do here: synack
+ * keeps no security compartments and delivers urgent data in line.
+ */
+#include <string.h>
+
+#include "stack/seq.h"
+#include "stack/tcp.h"
+
+/* --- §3.10.7.2 LISTEN ---------------------------------------------------- */
+
+static void listen_input(struct stack *st, struct listener *l, const struct tcp_segment *seg)
+{
+    if (seg->flags & TCP_RST)
+        return;  /* "An incoming RST should be ignored." */
+    if (seg->flags & TCP_ACK) {
+        /* Nothing was sent yet that could be acknowledged. */
+        tcp_reply_rst(st, seg);
+        return;
+    }
+    if (!(seg->flags & TCP_SYN)) {
+        stack_drop(st, DROP_TCP_LISTEN_BAD);
+        return;
+    }
+    if (l->half_open >= st->cfg.backlog) {
+        stack_drop(st, DROP_TCP_BACKLOG);
+        return;
+    }
+    struct tcb *t = st->ntcb < st->cfg.max_conns ? tcb_create(st, seg, l) : NULL;
+    if (!t) {
+        stack_drop(st, DROP_TCP_TABLE_FULL);
+        return;
+    }
+    stack_count(st, EV_TCP_PASSIVE_OPENS);
+    /* Data on the SYN is not kept: RCV.NXT stays at IRS+1, so the peer
+     * sends it again once it sees our SYN-ACK. */
+    tcp_set_state(t, TCP_SYN_RECEIVED, seg, NULL, "RFC 9293 §3.10.7.2");
+    tcp_send_synack(t);
+    tcp_arm_rexmit(t);
+}
+
+/* --- first: sequence number ---------------------------------------------- */
+
+/* RFC 7323 §5.3 R1 (PAWS) and §3.2: with timestamps on, a non-RST segment
+ * must carry one, and it must not be older than TS.Recent. */
+static bool paws_ok(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (!t->ts_ok || (seg->flags & TCP_RST))
+        return true;
+    if (!seg->opt.has_timestamp) {
+        stack_drop(t->st, DROP_TCP_NO_TIMESTAMP);
+        return false;
+    }
+    if (seq_lt(seg->opt.tsval, t->ts_recent) &&
+        t->st->now - t->ts_recent_age < TCP_PAWS_IDLE) {
+        stack_drop(t->st, DROP_TCP_PAWS);
+        t->ack_now = true;
+        return false;
+    }
+    return true;
+}
+
+/* The four cases of the acceptability test (RFC 9293 §3.10.7.4, first). */
+static bool seq_acceptable(const struct tcb *t, const struct tcp_segment *seg)
+{
+    uint32_t wnd = tcp_rcv_window(t), len = tcp_seg_len(seg);
+    uint32_t end = t->rcv_nxt + wnd;
+    if (len == 0 && wnd == 0)
+        return seg->seq == t->rcv_nxt;
+    if (len == 0)
+        return seq_in_window(seg->seq, t->rcv_nxt, end);
+    if (wnd == 0)
+        return false;
+    return seq_in_window(seg->seq, t->rcv_nxt, end) ||
+           seq_in_window(seg->seq + len - 1, t->rcv_nxt, end);
+}
+
+/* Cuts what lies outside the window: bytes before RCV.NXT are duplicates,
+ * bytes past RCV.NXT+RCV.WND do not fit ("trimmed to the window", §3.10.7.4).
+ * A SYN or FIN cut off goes with its bytes. */
+static void trim_to_window(const struct tcb *t, struct tcp_segment *s)
+{
+    if (seq_lt(s->seq, t->rcv_nxt)) {
+        uint32_t dup = t->rcv_nxt - s->seq;
+        if (s->flags & TCP_SYN) {
+            s->flags &= (uint8_t)~TCP_SYN;
+            s->seq++;
+            dup--;
+        }
+        if (dup > s->data_len) {   /* the FIN, too, was seen before */
+            s->flags &= (uint8_t)~TCP_FIN;
+            dup = s->data_len;
+        }
+        s->data += dup;
+        s->data_len -= dup;
+        s->seq += dup;
+    }
+    uint32_t room = tcp_rcv_window(t) - (s->seq - t->rcv_nxt);
+    if (seq_geq(s->seq, t->rcv_nxt) && s->data_len > room) {
+        stack_drop(t->st, DROP_TCP_RCV_BUF_FULL);
+        s->data_len = room;
+        s->flags &= (uint8_t)~TCP_FIN;
+    }
+}
+
+/* RFC 7323 §4.3: TS.Recent follows the segment that the last ACK we sent
+ * covered, so RTT echoes measure the right interval. */
+static void update_ts_recent(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (t->ts_ok && seg->opt.has_timestamp && seq_leq(seg->seq, t->last_ack_sent) &&
+        seq_geq(seg->opt.tsval, t->ts_recent)) {
+        t->ts_recent = seg->opt.tsval;
+        t->ts_recent_age = t->st->now;
+    }
+}
+
+/* --- second: RST ----------------------------------------------------------- */
+
+static void rst_input(struct tcb *t, const struct tcp_segment *seg)
+{
+    /* RFC 5961 §3.2: only an RST exactly at RCV.NXT resets; one elsewhere
+     * in the window may be forged, so ask the peer to confirm. */
+    if (seg->seq != t->rcv_nxt) {
+        tcp_send_challenge_ack(t);
+        return;
+    }
+    switch (t->state) {
+    case TCP_SYN_RECEIVED:
+        /* Passive open: the listener carries on; this copy goes away. */
+        tcp_set_state(t, TCP_LISTEN, seg, NULL, "RFC 9293 §3.10.7.4 (second, SYN-RECEIVED)");
+        break;
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+    case TCP_CLOSE_WAIT:
+        stack_count(t->st, EV_TCP_RESETS_RECEIVED);
+        tcp_set_state(t, TCP_CLOSED, seg, NULL, "RFC 9293 §3.10.7.4 (second)");
+        tcp_app_closed(t, TCP_CLOSED_RESET);
+        break;
+    default:  /* CLOSING, LAST-ACK, TIME-WAIT */
+        tcp_set_state(t, TCP_CLOSED, seg, NULL, "RFC 9293 §3.10.7.4 (second)");
+        tcp_app_closed(t, TCP_CLOSED_RESET);
+        break;
+    }
+    tcb_release(t);
+}
+
+/* --- fourth: SYN ----------------------------------------------------------- */
+
+static void syn_input(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (t->state == TCP_SYN_RECEIVED) {
+        /* A new SYN (not a retransmission of the first, handled earlier)
+         * means the peer started over: return to LISTEN. */
+        tcp_set_state(t, TCP_LISTEN, seg, NULL, "RFC 9293 §3.10.7.4 (fourth, SYN-RECEIVED)");
+        tcb_release(t);
+        return;
+    }
+    /* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK. */
+    tcp_send_challenge_ack(t);
+}
+
+/* --- fifth: ACK ------------------------------------------------------------ */
+
+static bool our_fin_acked(const struct tcb *t)
+{
+    return t->fin_sent && seq_gt(t->snd_una, t->fin_seq);
+}
+
+/* SYN-RECEIVED: an ACK of our SYN completes the handshake. */
+static bool synrcvd_ack(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (!(seq_lt(t->snd_una, seg->ack) && seq_leq(seg->ack, t->snd_max))) {
+        tcp_reply_rst(t->st, seg);  /* <SEQ=SEG.ACK><CTL=RST> */
+        return false;
+    }
+    t->snd_una = seg->ack;
+    t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
+    t->max_snd_wnd = t->snd_wnd;
+    t->snd_wl1 = seg->seq;
+    t->snd_wl2 = seg->ack;
+    t->retries = 0;
+    t->rto = TCP_INITIAL_RTO;
+    t->rexmit_at = USEC_NEVER;
+    tcp_timer_update(t);
+    tcp_set_state(t, TCP_ESTABLISHED, seg, NULL, "RFC 9293 §3.10.7.4 (fifth, SYN-RECEIVED)");
+    tcp_app_accept(t);
+    return t->state != TCP_CLOSED;
+}
+
+/* SND.UNA moves up to SEG.ACK: drop acknowledged bytes from the send ring
+ * and restart (or stop) the retransmission timer (RFC 6298 §5.2, §5.3). */
+static void advance_snd_una(struct tcb *t, uint32_t ack)
+{
+    uint32_t acked = ack - t->snd_una;
+    if (t->fin_sent && seq_gt(ack, t->fin_seq))
+        acked--;   /* the FIN occupies a sequence number, not a byte */
+    ring_consume(&t->sndq, acked);
+    t->snd_una = ack;
+    if (seq_lt(t->snd_nxt, ack))
+        t->snd_nxt = ack;  /* acked past a go-back-N rewind */
+    t->retries = 0;
+    t->rto = TCP_INITIAL_RTO;
+    if (t->snd_una == t->snd_max) {
+        t->rexmit_at = USEC_NEVER;
+        tcp_timer_update(t);
+    } else {
+        tcp_arm_rexmit(t);
+    }
+    if (acked)
+        tcp_app_sendable(t);
+}
+
+static void enter_timewait(struct tcb *t, const struct tcp_segment *seg, const char *rfc)
+{
+    tcp_set_state(t, TCP_TIME_WAIT, seg, NULL, rfc);
+    tcp_start_timewait(t);
+    tcp_app_closed(t, TCP_CLOSED_NORMALLY);
+}
+
+/* What an ACK of our FIN does in each closing state (§3.10.7.4, fifth). */
+static bool ack_state_effects(struct tcb *t, const struct tcp_segment *seg)
+{
+    switch (t->state) {
+    case TCP_FIN_WAIT_1:
+        if (our_fin_acked(t))
+            tcp_set_state(t, TCP_FIN_WAIT_2, seg, NULL, "RFC 9293 §3.10.7.4 (fifth, FIN-WAIT-1)");
+        return true;
+    case TCP_CLOSING:
+        if (our_fin_acked(t))
+            enter_timewait(t, seg, "RFC 9293 §3.10.7.4 (fifth, CLOSING)");
+        return false;  /* "otherwise, ignore the segment" */
+    case TCP_LAST_ACK:
+        if (our_fin_acked(t)) {
+            tcp_set_state(t, TCP_CLOSED, seg, NULL, "RFC 9293 §3.10.7.4 (fifth, LAST-ACK)");
+            tcp_app_closed(t, TCP_CLOSED_NORMALLY);
+            tcb_release(t);
+        }
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* Returns false when processing of the segment ends here. */
+static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (!(seg->flags & TCP_ACK)) {
+        stack_drop(t->st, DROP_TCP_NO_ACK);
+        return false;
+    }
+    if (t->state == TCP_SYN_RECEIVED && !synrcvd_ack(t, seg))
+        return false;
+    /* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT];
+     * SND.MAX stands for SND.NXT because a timeout may have rewound it. */
+    if (seq_gt(seg->ack, t->snd_max) ||
+        seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {
+        stack_drop(t->st, DROP_TCP_ACK_UNACCEPTABLE);
+        t->ack_now = true;
+        return false;
+    }
+    if (seq_gt(seg->ack, t->snd_una))
+        advance_snd_una(t, seg->ack);
+    if (t->state == TCP_CLOSED)
+        return false;  /* the app aborted from on_sendable */
+    /* Window update, only from a segment newer than the last one used. */
+    if (seq_lt(t->snd_wl1, seg->seq) ||
+        (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, seg->ack))) {
+        t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
+        t->max_snd_wnd = t->snd_wnd > t->max_snd_wnd ? t->snd_wnd : t->max_snd_wnd;
+        t->snd_wl1 = seg->seq;
+        t->snd_wl2 = seg->ack;
+    }
+    return ack_state_effects(t, seg);
+}
+
+/* --- seventh: segment text -------------------------------------------------- */
+
+static bool text_input(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (seg->data_len == 0)
+        return true;
+    if (t->state != TCP_ESTABLISHED && t->state != TCP_FIN_WAIT_1 &&
+        t->state != TCP_FIN_WAIT_2) {
+        /* CLOSE-WAIT and later: the peer's FIN came before this. */
+        stack_drop(t->st, DROP_TCP_DATA_AFTER_FIN);
+        return false;
+    }
+    t->ack_now = true;
+    if (seg->seq != t->rcv_nxt) {
+        /* Out of order.  Without a reassembly queue the bytes are dropped;
+         * the immediate duplicate ACK tells the sender where the gap is
+         * (RFC 9293 §3.10.7.4, seventh; RFC 5681 §4.2). */
+        stack_drop(t->st, DROP_TCP_OUT_OF_ORDER);
+        return false;
+    }
+    uint32_t n = ring_write(&t->rcvq, seg->data, seg->data_len);
+    t->rcv_nxt += n;
+    if (n < seg->data_len) {
+        stack_drop(t->st, DROP_TCP_RCV_BUF_FULL);
+        return false;  /* a FIN behind missing bytes is not yet in order */
+    }
+    tcp_app_data(t);
+    return t->state != TCP_CLOSED;
+}
+
+/* --- eighth: FIN ------------------------------------------------------------ */
+
+static void fin_input(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (!(seg->flags & TCP_FIN) || seg->seq + seg->data_len != t->rcv_nxt)
+        return;
+    t->rcv_nxt++;
+    t->ack_now = true;
+    switch (t->state) {
+    case TCP_ESTABLISHED:
+        tcp_set_state(t, TCP_CLOSE_WAIT, seg, NULL, "RFC 9293 §3.10.7.4 (eighth, ESTABLISHED)");
+        tcp_app_eof(t);
+        break;
+    case TCP_FIN_WAIT_1:
+        if (our_fin_acked(t))  /* this same segment acked our FIN */
+            enter_timewait(t, seg, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-1)");
+        else  /* both sides closed at once: simultaneous close (§3.6) */
+            tcp_set_state(t, TCP_CLOSING, seg, NULL, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-1)");
+        break;
+    case TCP_FIN_WAIT_2:
+        enter_timewait(t, seg, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-2)");
+        break;
+    case TCP_TIME_WAIT:
+        tcp_start_timewait(t);
+        break;
+    default:  /* CLOSE-WAIT, CLOSING, LAST-ACK: remain */
+        break;
+    }
+}
+
+/* --- §3.10.7.4: a connection that is not LISTEN ------------------------------ */
+
+/* Cases handled before the numbered checks, where answering per the
+ * generic rules would not help the peer. */
+static bool special_cases(struct tcb *t, const struct tcp_segment *seg)
+{
+    /* A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost.  The RFC's
+     * unacceptable-segment ACK would not carry our SYN; send the SYN-ACK
+     * again instead, as BSD and Linux do. */
+    if (t->state == TCP_SYN_RECEIVED && (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+        seg->seq == t->irs) {
+        TCP_TRACE_EVENT(t, "retransmitted SYN, resend SYN-ACK", "RFC 9293 §3.8.1");
+        tcp_send_synack(t);
+        return true;
+    }
+    /* TIME-WAIT: "the only thing that can arrive in this state is a
+     * retransmission of the remote FIN.  Acknowledge it, and restart the
+     * 2 MSL timeout" (§3.10.7.4, fifth and eighth). */
+    if (t->state == TCP_TIME_WAIT && (seg->flags & TCP_FIN) && !(seg->flags & TCP_RST) &&
+        seg->seq + tcp_seg_len(seg) == t->rcv_nxt) {
+        TCP_TRACE_EVENT(t, "retransmitted FIN, re-ACK and restart 2MSL", "RFC 9293 §3.10.7.4");
+        t->ack_now = true;
+        tcp_start_timewait(t);
+        return true;
+    }
+    return false;
+}
+
+static void synchronized_input(struct tcb *t, const struct tcp_segment *in)
+{
+    if (special_cases(t, in))
+        return;
+    /* first: check the sequence number */
+    if (!paws_ok(t, in))
+        return;
+    if (!seq_acceptable(t, in)) {
+        /* A zero window still takes a valid ACK or RST at RCV.NXT. */
+        if (!(tcp_rcv_window(t) == 0 && in->seq == t->rcv_nxt)) {
+            stack_drop(t->st, DROP_TCP_UNACCEPTABLE);
+            if (!(in->flags & TCP_RST))
+                t->ack_now = true;
+            return;
+        }
+    }
+    update_ts_recent(t, in);
+    struct tcp_segment seg = *in;
+    trim_to_window(t, &seg);
+    if (seg.flags & TCP_RST) {       /* second */
+        rst_input(t, in);
+        return;
+    }
+    if (seg.flags & TCP_SYN) {       /* fourth */
+        syn_input(t, &seg);
+        return;
+    }
+    if (!ack_input(t, &seg))         /* fifth */
+        return;
+    if (!text_input(t, &seg))        /* seventh */
+        return;
+    fin_input(t, &seg);              /* eighth */
+}
+
+/* RFC 6191 (and RFC 9293 §3.10.7.4's note on TIME-WAIT): a SYN that is
+ * clearly newer than the old incarnation may reopen the 4-tuple. */
+static bool timewait_reusable(const struct tcb *t, const struct tcp_segment *seg)
+{
+    if (t->state != TCP_TIME_WAIT || (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+        return false;
+    if (t->ts_ok && seg->opt.has_timestamp)
+        return seq_gt(seg->opt.tsval, t->ts_recent);
+    return seq_gt(seg->seq, t->rcv_nxt);
+}
+
+void tcp_input(struct stack *st, const struct tcp_segment *seg)
+{
+    struct tcb *t = tcb_lookup(st, seg->dst, seg->dport, seg->src, seg->sport);
+    tcp_trace_segment(st, t, "IN", seg);
+    if (t && timewait_reusable(t, seg)) {
+        stack_count(st, EV_TCP_TIME_WAIT_REUSE);
+        tcp_set_state(t, TCP_CLOSED, seg, NULL, "RFC 6191");
+        tcb_release(t);
+        t = NULL;
+    }
+    if (!t) {
+        struct listener *l = listener_find(st, seg->dport);
+        if (l) {
+            listen_input(st, l, seg);
+        } else {
+            /* §3.10.7.1: CLOSED.  Everything but an RST gets an RST. */
+            stack_drop(st, DROP_TCP_NO_LISTENER);
+            tcp_reply_rst(st, seg);
+        }
+        return;
+    }
+    synchronized_input(t, seg);
+    if (t->state != TCP_CLOSED && t->state != TCP_LISTEN)
+        tcp_output(t);
+}

@@ -1,0 +1,132 @@
+/*
+ * tcp_state.c -- the one door through which every TCP state changes, and
+ * the trace that records it.
+ *
+ * A trace line reads like a row of a textbook table:
+ *
+ *   0.104233 10.0.0.1:50093 > 10.0.0.2:80 LISTEN -> SYN-RECEIVED
+ *     on [SYN] seq=1915658151 (rel 0) win=64240 len=0
+ *     (RFC 9293 §3.10.7.2) [stack/tcp_input.c:214]
+ *
+ * (one line in the log).  Relative numbers are what Wireshark shows: the
+ * peer's seq counted from its ISN, the ack counted from ours.
+ */
+#include <stdio.h>
+
+#include "stack/tcp.h"
+
+static const char *const state_names[TCP__STATE_COUNT] = {
+    [TCP_CLOSED] = "CLOSED",           [TCP_LISTEN] = "LISTEN",
+    [TCP_SYN_SENT] = "SYN-SENT",       [TCP_SYN_RECEIVED] = "SYN-RECEIVED",
+    [TCP_ESTABLISHED] = "ESTABLISHED", [TCP_FIN_WAIT_1] = "FIN-WAIT-1",
+    [TCP_FIN_WAIT_2] = "FIN-WAIT-2",   [TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+    [TCP_CLOSING] = "CLOSING",         [TCP_LAST_ACK] = "LAST-ACK",
+    [TCP_TIME_WAIT] = "TIME-WAIT",
+};
+
+const char *tcp_state_name(enum tcp_state s)
+{
+    return (unsigned)s < TCP__STATE_COUNT ? state_names[s] : "?";
+}
+
+static void emit_trace(struct stack *st, const char *line)
+{
+    if (st->io.trace)
+        st->io.trace(st->io.ctx, line);
+}
+
+/* "seconds.micros A:p > B:p" for a segment's direction. */
+static int fmt_prefix(char *buf, size_t cap, usec_t now, uint32_t src,
+                      uint16_t sport, uint32_t dst, uint16_t dport)
+{
+    return snprintf(buf, cap, "%llu.%06llu %u.%u.%u.%u:%u > %u.%u.%u.%u:%u",
+                    (unsigned long long)(now / USEC_PER_SEC),
+                    (unsigned long long)(now % USEC_PER_SEC),
+                    src >> 24, (src >> 16) & 255, (src >> 8) & 255, src & 255, sport,
+                    dst >> 24, (dst >> 16) & 255, (dst >> 8) & 255, dst & 255, dport);
+}
+
+/* Flags, raw and relative seq/ack, window and length of a segment.  seq_base
+ * and ack_base are the ISNs the relative numbers count from. */
+static int fmt_segment(char *buf, size_t cap, const struct tcp_segment *s,
+                       uint32_t seq_base, uint32_t ack_base)
+{
+    char fl[48];
+    int n = snprintf(buf, cap, "%s seq=%u (rel %u)", tcp_flags_str(s->flags, fl),
+                     s->seq, s->seq - seq_base);
+    if (s->flags & TCP_ACK)
+        n += snprintf(buf + n, cap - (size_t)n, " ack=%u (rel %u)", s->ack, s->ack - ack_base);
+    n += snprintf(buf + n, cap - (size_t)n, " win=%u len=%u", s->wnd, s->data_len);
+    return n;
+}
+
+void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
+                       const struct tcp_segment *seg)
+{
+    if (st->cfg.trace_level < TRACE_SEGMENTS)
+        return;
+    char line[384];
+    bool in = dir[0] == 'I';
+    /* Incoming: seq counts from the peer's ISN; outgoing: from ours. */
+    uint32_t seq_base = t ? (in ? t->irs : t->iss) : seg->seq;
+    uint32_t ack_base = t ? (in ? t->iss : t->irs) : seg->ack - 1;
+    int n = fmt_prefix(line, sizeof line, st->now, seg->src, seg->sport, seg->dst, seg->dport);
+    n += snprintf(line + n, sizeof line - (size_t)n, " %s ", dir);
+    fmt_segment(line + n, sizeof line - (size_t)n, seg, seq_base, ack_base);
+    emit_trace(st, line);
+}
+
+void tcp_trace_event(struct tcb *t, const char *what, const char *rfc,
+                     const char *file, int line_no)
+{
+    struct stack *st = t->st;
+    if (st->cfg.trace_level < TRACE_STATES)
+        return;
+    char line[384];
+    int n = fmt_prefix(line, sizeof line, st->now, t->raddr, t->rport, t->laddr, t->lport);
+    snprintf(line + n, sizeof line - (size_t)n, " %s: %s (%s) [%s:%d]",
+             tcp_state_name(t->state), what, rfc, file, line_no);
+    emit_trace(st, line);
+}
+
+static void trace_transition(struct tcb *t, enum tcp_state old, const struct tcp_segment *seg,
+                             const char *cause, const char *rfc, const char *file, int line_no)
+{
+    struct stack *st = t->st;
+    char line[512];
+    int n = fmt_prefix(line, sizeof line, st->now, t->raddr, t->rport, t->laddr, t->lport);
+    n += snprintf(line + n, sizeof line - (size_t)n, " %s -> %s on ", tcp_state_name(old),
+                  tcp_state_name(t->state));
+    if (seg)
+        n += fmt_segment(line + n, sizeof line - (size_t)n, seg, t->irs, t->iss);
+    else
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s", cause);
+    snprintf(line + n, sizeof line - (size_t)n, " (%s) [%s:%d]", rfc, file, line_no);
+    emit_trace(st, line);
+}
+
+/* Bookkeeping that belongs to being in a state: the listener's count of
+ * half-open connections (the backlog) and the TIME-WAIT census. */
+static void state_census(struct tcb *t, enum tcp_state s, int delta)
+{
+    if (s == TCP_SYN_RECEIVED && t->listener)
+        t->listener->half_open += (uint32_t)delta;
+    if (s == TCP_TIME_WAIT)
+        t->st->ntimewait += (uint32_t)delta;
+}
+
+void tcp_set_state_at(struct tcb *t, enum tcp_state new_state,
+                      const struct tcp_segment *seg, const char *cause,
+                      const char *rfc, const char *file, int line_no)
+{
+    enum tcp_state old = t->state;
+    if (old == new_state)
+        return;
+    state_census(t, old, -1);
+    state_census(t, new_state, +1);
+    t->state = new_state;
+    if (new_state == TCP_ESTABLISHED)
+        stack_count(t->st, EV_TCP_ESTABLISHED);
+    if (t->st->cfg.trace_level >= TRACE_STATES)
+        trace_transition(t, old, seg, cause, rfc, file, line_no);
+}
