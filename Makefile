@@ -50,7 +50,7 @@ $(BUILD):
 deps:
 	@tests/deps.sh
 
-test: deps $(BUILD)/synackd $(BUILD)/synackd-san $(BUILD)/libsynack.so $(BUILD)/unit-tests
+test: deps $(BUILD)/synackd $(BUILD)/synackd-clang $(BUILD)/synackd-san $(BUILD)/libsynack.so $(BUILD)/unit-tests
 	@tests/run_all.sh
 
 unit: $(BUILD)/unit-tests
@@ -66,7 +66,13 @@ $(BUILD)/fuzz-input: $(CORE_SRC) tests/fuzz/fuzz_input.c $(HDRS) | $(BUILD)
 		$(CORE_SRC) tests/fuzz/fuzz_input.c -o $@
 fuzz: $(BUILD)/fuzz-input
 	mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz-input -max_total_time=$(FUZZ_SECONDS) -max_len=2048 $(BUILD)/fuzz-corpus tests/fuzz/seeds
+	$(BUILD)/fuzz-input -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/fuzz-corpus tests/fuzz/seeds
 
 clean:
 	rm -rf $(BUILD)
+
+# The same daemon built with clang: the code must be warning-free under both.
+$(BUILD)/synackd-clang: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
+	clang $(CSTD) $(WARN) -O2 $(INC) -DSYNACK_VERSION='"$(VERSION)"' \
+		$(CORE_SRC) $(TUN_SRC) -o $@

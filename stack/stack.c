@@ -59,11 +59,13 @@ void stack_free(struct stack *st)
 {
     if (!st)
         return;
-    /* No trace and no segments: the stack is going away, not its peers. */
+    /* No trace and no segments: the stack is going away, not its peers.
+     * The app still hears of each connection's end, to free its state. */
     for (uint32_t b = 0; b < st->nbuckets && st->buckets; b++)
         while (st->buckets[b]) {
             struct tcb *t = st->buckets[b];
             st->buckets[b] = t->hash_next;
+            tcp_app_closed(t, TCP_CLOSED_ABORTED);
             t->reap_next = st->reap;
             st->reap = t;
         }

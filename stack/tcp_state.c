@@ -47,16 +47,22 @@ static int fmt_prefix(char *buf, size_t cap, usec_t now, uint32_t src,
 }
 
 /* Flags, raw and relative seq/ack, window and length of a segment.  seq_base
- * and ack_base are the ISNs the relative numbers count from. */
+ * and ack_base are the ISNs the relative numbers count from; wscale is the
+ * sender's window shift, shown as Wireshark does ("win=63 (x1024 = 64512)"),
+ * never applied to a SYN (RFC 7323 §2.2). */
 static int fmt_segment(char *buf, size_t cap, const struct tcp_segment *s,
-                       uint32_t seq_base, uint32_t ack_base)
+                       uint32_t seq_base, uint32_t ack_base, uint8_t wscale)
 {
     char fl[48];
     int n = snprintf(buf, cap, "%s seq=%u (rel %u)", tcp_flags_str(s->flags, fl),
                      s->seq, s->seq - seq_base);
     if (s->flags & TCP_ACK)
         n += snprintf(buf + n, cap - (size_t)n, " ack=%u (rel %u)", s->ack, s->ack - ack_base);
-    n += snprintf(buf + n, cap - (size_t)n, " win=%u len=%u", s->wnd, s->data_len);
+    n += snprintf(buf + n, cap - (size_t)n, " win=%u", s->wnd);
+    if (wscale && !(s->flags & TCP_SYN))
+        n += snprintf(buf + n, cap - (size_t)n, " (x%u = %u)", 1u << wscale,
+                      (uint32_t)s->wnd << wscale);
+    n += snprintf(buf + n, cap - (size_t)n, " len=%u", s->data_len);
     return n;
 }
 
@@ -70,9 +76,10 @@ void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
     /* Incoming: seq counts from the peer's ISN; outgoing: from ours. */
     uint32_t seq_base = t ? (in ? t->irs : t->iss) : seg->seq;
     uint32_t ack_base = t ? (in ? t->iss : t->irs) : seg->ack - 1;
+    uint8_t wscale = t ? (in ? t->snd_wscale : t->rcv_wscale) : 0;
     int n = fmt_prefix(line, sizeof line, st->now, seg->src, seg->sport, seg->dst, seg->dport);
     n += snprintf(line + n, sizeof line - (size_t)n, " %s ", dir);
-    fmt_segment(line + n, sizeof line - (size_t)n, seg, seq_base, ack_base);
+    fmt_segment(line + n, sizeof line - (size_t)n, seg, seq_base, ack_base, wscale);
     emit_trace(st, line);
 }
 
@@ -98,7 +105,7 @@ static void trace_transition(struct tcb *t, enum tcp_state old, const struct tcp
     n += snprintf(line + n, sizeof line - (size_t)n, " %s -> %s on ", tcp_state_name(old),
                   tcp_state_name(t->state));
     if (seg)
-        n += fmt_segment(line + n, sizeof line - (size_t)n, seg, t->irs, t->iss);
+        n += fmt_segment(line + n, sizeof line - (size_t)n, seg, t->irs, t->iss, t->snd_wscale);
     else
         n += snprintf(line + n, sizeof line - (size_t)n, "%s", cause);
     snprintf(line + n, sizeof line - (size_t)n, " (%s) [%s:%d]", rfc, file, line_no);

@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# run.sh -- the end-to-end suite: synackd on a real TUN, the kernel's own TCP
+# (ping, curl) as the peer, tshark reading synackd's capture afterwards.
+#
+# Everything runs inside a private network namespace made here with
+# `unshare -n`: the TUN, its routes and all traffic vanish with the namespace,
+# so the host's network is never touched.  Needs root; skips otherwise.
+#
+#   SYNACKD=path/to/synackd tests/e2e/run.sh     (default build/synackd-san)
+
+# shellcheck disable=SC2016  # the awk programs are single-quoted on purpose
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "e2e: skipped (needs root)"
+    echo "0 passed, 0 failed"
+    exit 0
+fi
+
+# Outside the namespace: resolve the binary, then re-run this file inside one.
+if [[ -z ${SYNACK_E2E_HOST_NETNS:-} ]]; then
+    if [[ -z ${SYNACKD:-} ]]; then
+        SYNACKD=$repo/build/synackd-san
+    elif [[ $SYNACKD != /* ]]; then
+        SYNACKD=$PWD/$SYNACKD
+    fi
+    if ! unshare -n true 2>/dev/null; then
+        echo "e2e: cannot create a network namespace (unshare -n failed)"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    SYNACK_E2E_HOST_NETNS=$(readlink /proc/self/ns/net)
+    export SYNACKD SYNACK_E2E_HOST_NETNS
+    exec unshare -n -- bash "$here/run.sh" "$@"
+fi
+
+# Inside: a namespace other than the caller's, holding only lo.  Anything else
+# means we were not started by the block above: refuse to touch that network.
+if [[ $(readlink /proc/self/ns/net) == "$SYNACK_E2E_HOST_NETNS" ||
+    $(ip -o link show | awk -F': ' '{print $2}') != lo ]]; then
+    echo "e2e: refusing to run: not in a fresh network namespace"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+ip link set lo up
+
+export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+ISN_KEY=000102030405060708090a0b0c0d0e0f
+ADDR=10.0.0.2
+tmp=$(mktemp -d /tmp/synack-e2e.XXXXXX)
+passed=0
+failed=0
+daemon_pid=
+
+cleanup() {
+    if [[ -n $daemon_pid ]]; then
+        kill -KILL "$daemon_pid" 2>/dev/null
+        wait "$daemon_pid" 2>/dev/null
+    fi
+    if ((failed == 0)); then rm -rf "$tmp"; else echo "# files kept in $tmp"; fi
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+
+# not_ok DESCRIPTION [DETAIL...]: details go on '#' lines (expected vs seen).
+not_ok() {
+    echo "not ok - $1"
+    shift
+    local detail
+    for detail in "$@"; do printf '%s\n' "$detail" | sed 's/^/#   /'; done
+    failed=$((failed + 1))
+}
+
+# check DESCRIPTION DETAIL COMMAND...: ok when COMMAND succeeds.
+check() {
+    local desc=$1 detail=$2
+    shift 2
+    if "$@"; then ok "$desc"; else not_ok "$desc" "$detail"; fi
+}
+
+# report STATUS DESCRIPTION DETAIL: the verdict of a compound test just run.
+report() {
+    local status=$1
+    shift
+    if ((status == 0)); then ok "$1"; else not_ok "$@"; fi
+}
+
+# wait_until SECONDS COMMAND...: polls every 0.1 s; bounded.
+wait_until() {
+    local tries=$(($1 * 10))
+    shift
+    while ((tries-- > 0)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    "$@"
+}
+
+sanitizer_clean() { ! grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; }
+
+# A zombie has exited; /proc/PID/stat's state field says so without reaping.
+exited() {
+    local state
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [[ -z $state || $state == Z ]]
+}
+
+tail_of() { tail -n 5 "$1" 2>/dev/null | sed 's/^/| /'; }
+
+# ---- synackd serving: start, ping, curl, trace ---------------------------
+
+start_daemon() {
+    "$SYNACKD" --pcap "$tmp/c.pcap" --trace "$tmp/trace.log" --isn-key "$ISN_KEY" \
+        >"$tmp/out" 2>"$tmp/err" &
+    daemon_pid=$!
+    if wait_until 5 grep -qs '^listening on ' "$tmp/out"; then
+        ok "synackd starts: $(head -n 1 "$tmp/out")"
+        return 0
+    fi
+    not_ok "synackd starts and prints 'listening on' within 5 s" \
+        "expected 'listening on http://$ADDR:80/' on stdout; stderr ends:" \
+        "$(tail_of "$tmp/err")"
+    return 1
+}
+
+check_ping() {
+    local out got
+    out=$(timeout 20 ping -c 3 -W 2 "$ADDR" 2>&1)
+    got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
+    check "ping -c 3 $ADDR gets 3 replies" "expected 3 received, saw '${got:-none}'" \
+        test "${got:-0}" = 3
+}
+
+check_curl() {
+    local rc status size
+    timeout 20 curl -sv --max-time 10 -o "$tmp/body" "http://$ADDR/" 2>"$tmp/curl.err"
+    rc=$?
+    status=$(sed -n 's/^< HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$tmp/curl.err" | head -n 1)
+    size=$(stat -c %s "$tmp/body" 2>/dev/null || echo 0)
+    [[ $rc == 0 && $status == 200 ]] && ((size > 0))
+    report $? "curl http://$ADDR/ exits 0 with status 200 and a body" \
+        "expected exit 0, status 200, body > 0 bytes;" \
+        "saw exit $rc, status '${status:-none}', body $size bytes"
+}
+
+# A transition line must cite the RFC and the code that made the change.
+trace_has() {
+    grep -F -- "$1" "$tmp/trace.log" 2>/dev/null | grep -F 'RFC 9293' |
+        grep -Eq '\[stack/[^]]+\.c:[0-9]+\]'
+}
+
+teardown_traced() {
+    trace_has 'ESTABLISHED -> FIN-WAIT-1' || trace_has 'ESTABLISHED -> CLOSE-WAIT'
+}
+
+check_trace() {
+    local t
+    wait_until 3 teardown_traced
+    for t in 'LISTEN -> SYN-RECEIVED' 'SYN-RECEIVED -> ESTABLISHED'; do
+        check "trace: $t, citing RFC 9293 and [stack/FILE.c:LINE]" \
+            "no line with '$t', 'RFC 9293' and '[stack/….c:NN]' in trace.log" trace_has "$t"
+    done
+    check "trace: teardown (ESTABLISHED -> FIN-WAIT-1 or -> CLOSE-WAIT), citing RFC 9293" \
+        "no such line in trace.log; it ends:$(printf '\n%s' "$(tail_of "$tmp/trace.log")")" \
+        teardown_traced
+}
+
+# SIGTERM: graceful close, then exit 0 within 5 s, with no sanitizer report.
+check_sigterm() {
+    local rc late=
+    kill -TERM "$daemon_pid"
+    if ! wait_until 5 exited "$daemon_pid"; then
+        late="still running after 5 s (killed), "
+        kill -KILL "$daemon_pid"
+    fi
+    wait "$daemon_pid"
+    rc=$?
+    daemon_pid=
+    [[ -z $late && $rc == 0 ]]
+    report $? "synackd exits 0 within 5 s of SIGTERM" \
+        "expected exit 0 within 5 s; saw ${late}exit $rc; stderr ends:" "$(tail_of "$tmp/err")"
+    check "synackd stderr has no sanitizer report" \
+        "found:$(printf '\n%s' "$(grep -E -m 3 'ERROR: |runtime error:' "$tmp/err")")" \
+        sanitizer_clean "$tmp/err"
+}
+
+# ---- the capture, read by tshark -----------------------------------------
+
+# One row per TCP segment: sport dport syn ack fin rst ack# method uri ver code
+capture_rows() {
+    tshark -r "$tmp/c.pcap" -Y tcp -T fields -E separator=/t \
+        -e tcp.srcport -e tcp.dstport -e tcp.flags.syn -e tcp.flags.ack \
+        -e tcp.flags.fin -e tcp.flags.reset -e tcp.ack -e http.request.method \
+        -e http.request.uri -e http.response.version -e http.response.code \
+        >"$tmp/tcp.tsv" 2>"$tmp/tshark.err"
+}
+
+# capture_has AWK-PROGRAM: the program sets found=1 on a matching row.
+capture_has() {
+    awk -F'\t' -v port=80 'function on(x) { return x == "1" || x == "True" }
+        '"$1"' END { exit !found }' "$tmp/tcp.tsv"
+}
+
+capture_check() {
+    check "capture: $1" "no such segment in tcp.tsv (dumped below)" capture_has "$2"
+}
+
+check_capture() {
+    local before=$failed
+    if ! capture_rows || [[ ! -s $tmp/tcp.tsv ]]; then
+        not_ok "tshark reads c.pcap and finds TCP" "$(tail_of "$tmp/tshark.err")"
+        return
+    fi
+    capture_check "client SYN" '$2 == port && on($3) && !on($4) { found = 1 }'
+    capture_check "server SYN-ACK" '$1 == port && on($3) && on($4) { found = 1 }'
+    capture_check "handshake ACK (first client segment after SYN-ACK acks 1)" '
+        sa && $2 == port { found = !on($3) && on($4) && $7 == 1; exit }
+        $1 == port && on($3) && on($4) { sa = 1 }'
+    capture_check "HTTP request GET /" '$2 == port && $8 == "GET" && $9 == "/" { found = 1 }'
+    capture_check "HTTP response HTTP/1.1 200" '
+        $1 == port && $10 == "HTTP/1.1" && $11 == 200 { found = 1 }'
+    capture_check "FIN from the server" '$1 == port && on($5) { found = 1 }'
+    capture_check "FIN from the client" '$2 == port && on($5) { found = 1 }'
+    capture_check "no RST in a clean exchange" '
+        on($6) { rst = 1 } END { found = !rst }'
+    if ((failed > before)); then
+        echo "# tcp.tsv: sport dport syn ack fin rst ack# method uri version code"
+        head -n 30 "$tmp/tcp.tsv" | sed 's/^/#   /'
+    fi
+}
+
+# ---- command-line and routing errors -------------------------------------
+
+check_bad_flag() {
+    local rc
+    timeout 5 "$SYNACKD" --mtu 10 >"$tmp/flag.out" 2>"$tmp/flag.err"
+    rc=$?
+    [[ $rc == 2 ]] && grep -q -- '--mtu 10' "$tmp/flag.err" &&
+        grep -q '^usage:' "$tmp/flag.err" && sanitizer_clean "$tmp/flag.err"
+    report $? "--mtu 10 exits 2, names the flag, prints usage on stderr" \
+        "expected exit 2, '--mtu 10' and 'usage:' on stderr; saw exit $rc, stderr:" \
+        "$(head -n 2 "$tmp/flag.err")"
+}
+
+check_help_version() {
+    local rc flag missing=
+    timeout 5 "$SYNACKD" --help >"$tmp/help.out" 2>&1
+    rc=$?
+    for flag in --tun --addr --tun-addr --port --root --mtu --pcap --trace \
+        --trace-level --msl --max-conns --backlog --rcv-buf --snd-buf \
+        --icmp-rate --isn-key --help --version; do
+        grep -q -- "^ *\(-[a-zA-Z], \)\?$flag\b" "$tmp/help.out" || missing+=" $flag"
+    done
+    check "--help exits 0 and lists every flag" \
+        "expected exit 0 and all flags; saw exit $rc, missing:${missing:- none}" \
+        test "$rc" = 0 -a -z "$missing"
+    timeout 5 "$SYNACKD" --version >"$tmp/version.out" 2>&1
+    rc=$?
+    [[ $rc == 0 ]] && grep -Eq '^synackd [0-9]+\.[0-9]+\.[0-9]+' "$tmp/version.out"
+    report $? "--version prints 'synackd VERSION'" \
+        "expected exit 0 and 'synackd X.Y.Z'; saw exit $rc: $(head -c 200 "$tmp/version.out")"
+}
+
+# A subnet the namespace already routes elsewhere must be refused untouched.
+# A dummy interface when the kernel has them, else an idle TUN does as well.
+check_route_conflict() {
+    local rc before after
+    if ip link add d0 type dummy 2>/dev/null || ip tuntap add d0 mode tun; then
+        ip addr add 10.9.0.1/24 dev d0 && ip link set d0 up
+    fi
+    before=$(ip route)
+    timeout 5 "$SYNACKD" --tun synack1 --tun-addr 10.9.0.5/24 --addr 10.9.0.2 \
+        >"$tmp/route.out" 2>"$tmp/route.err"
+    rc=$?
+    after=$(ip route)
+    [[ $rc == 1 ]] && grep -q 'route' "$tmp/route.err" && sanitizer_clean "$tmp/route.err"
+    report $? "--tun-addr inside a subnet routed via d0 exits 1 naming the route" \
+        "expected exit 1 and 'route' on stderr; saw exit $rc, stderr:" "$(tail_of "$tmp/route.err")"
+    [[ $before == "$after" ]] && ! ip link show synack1 >/dev/null 2>&1
+    report $? "the refused start leaves routes and links untouched" \
+        "routes before: $before" "routes after: $after"
+}
+
+# ---- run -----------------------------------------------------------------
+
+if [[ ! -x $SYNACKD ]]; then
+    not_ok "synackd binary exists" "expected an executable at $SYNACKD (make build/synackd-san)"
+else
+    if start_daemon; then
+        check_ping
+        check_curl
+        check_trace
+        check_sigterm
+        check_capture
+    fi
+    check_bad_flag
+    check_help_version
+    check_route_conflict
+fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,303 @@
+/*
+ * main.c -- synackd: the link between the kernel and the pure core.  Packets
+ * read from the TUN go into stack_input(); packets the core emits come out of
+ * link_output() into writev().  One thread, one epoll: the TUN fd, a signalfd
+ * and the core's next timer deadline are everything that can wake us, so the
+ * whole process is a single loop a reader can follow.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "http/placeholder_app.h"
+#include "stack/stack.h"
+#include "tun/cli.h"
+#include "tun/clock.h"
+#include "tun/pcap_writer.h"
+#include "tun/tun_device.h"
+
+#define READ_BURST 64          /* packets per wake-up, so timers and signals get a turn */
+#define READ_BUF_SIZE 65536    /* the largest IPv4 datagram, plus one */
+#define SHUTDOWN_GRACE_USEC (3 * USEC_PER_SEC) /* for FINs to be acked */
+#define COUNTERS_BUF_SIZE 8192
+
+struct link {
+    int tun_fd;
+    struct pcap_writer *pcap;
+    FILE *trace;
+    uint64_t write_eagain; /* dropped: the TUN's queue to the kernel was full */
+    uint64_t write_errors; /* dropped: any other write failure */
+};
+
+/* Graceful shutdown: started by the first SIGINT/SIGTERM, bounded in time. */
+struct shutdown {
+    bool stopping;
+    usec_t deadline;
+};
+
+static uint8_t read_buf[READ_BUF_SIZE];
+
+/* Log the 1st, 2nd, 4th, 8th... occurrence: visible, but never a flood. */
+static bool worth_logging(uint64_t count) {
+    return (count & (count - 1)) == 0;
+}
+
+/* The core's output hook.  A TUN write is a whole packet or nothing; when the
+ * kernel cannot take it we drop it, exactly like a full NIC queue, and TCP's
+ * retransmission recovers.  Blocking here would stall every connection. */
+static void link_output(void *ctx, const struct slice *parts, int nparts) {
+    struct link *l = ctx;
+    struct iovec iov[STACK_MAX_SLICES];
+    size_t total = 0;
+    ssize_t n;
+
+    if (nparts > STACK_MAX_SLICES)
+        nparts = STACK_MAX_SLICES; /* the core promises never to; stay in bounds */
+    for (int i = 0; i < nparts; i++) {
+        iov[i].iov_base = (void *)parts[i].data; /* writev() only reads it */
+        iov[i].iov_len = parts[i].len;
+        total += parts[i].len;
+    }
+    n = writev(l->tun_fd, iov, nparts);
+    if (n == (ssize_t)total) {
+        pcap_writer_slices(l->pcap, parts, nparts);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (worth_logging(++l->write_eagain))
+            fprintf(stderr, "synackd: TUN queue full, packet dropped (%llu so far)\n",
+                    (unsigned long long)l->write_eagain);
+    } else if (worth_logging(++l->write_errors)) {
+        fprintf(stderr, "synackd: TUN write failed: %s, packet dropped (%llu so far)\n",
+                n < 0 ? strerror(errno) : "short write",
+                (unsigned long long)l->write_errors);
+    }
+}
+
+/* The core's trace hook: one line per call, line-buffered so `tail -f`
+ * follows the connection as it happens. */
+static void link_trace(void *ctx, const char *line) {
+    struct link *l = ctx;
+
+    if (l->trace == NULL)
+        return;
+    if (fputs(line, l->trace) == EOF || fputc('\n', l->trace) == EOF) {
+        fprintf(stderr, "synackd: cannot write trace: %s (tracing stopped)\n",
+                strerror(errno));
+        l->trace = NULL;
+    }
+}
+
+static void print_counters(const struct stack *st, const struct link *l) {
+    static char buf[COUNTERS_BUF_SIZE];
+
+    counters_format(stack_counters(st), buf, sizeof(buf));
+    fprintf(stderr, "synackd counters:\n%s", buf);
+    fprintf(stderr, "link:\n  %10llu  TUN writes dropped, queue full\n"
+            "  %10llu  TUN writes failed\n", (unsigned long long)l->write_eagain,
+            (unsigned long long)l->write_errors);
+}
+
+/* Signals arrive as readable data on an fd, so they are handled in the loop
+ * like packets, never asynchronously in the middle of the core. */
+static int signals_open(void) {
+    sigset_t set;
+    int fd;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+        (fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+        fprintf(stderr, "synackd: cannot set up signal handling: %s\n", strerror(errno));
+        return -1;
+    }
+    /* A closed stdout (trace | head) must not kill the server. */
+    signal(SIGPIPE, SIG_IGN);
+    return fd;
+}
+
+static void handle_signals(int sfd, struct stack *st, struct link *l,
+                           struct shutdown *sd) {
+    struct signalfd_siginfo si;
+    usec_t now;
+
+    while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        now = clock_now_usec();
+        if (si.ssi_signo == SIGUSR1) {
+            print_counters(st, l);
+            pcap_writer_flush(l->pcap);
+        } else if (!sd->stopping) {
+            fprintf(stderr, "synackd: %s, closing connections (up to %llu s)\n",
+                    strsignal((int)si.ssi_signo),
+                    (unsigned long long)(SHUTDOWN_GRACE_USEC / USEC_PER_SEC));
+            sd->stopping = true;
+            sd->deadline = now + SHUTDOWN_GRACE_USEC;
+            stack_close_all(st, now);
+        } else {
+            sd->deadline = now; /* asked twice: stop waiting */
+        }
+    }
+}
+
+/* Reads until the TUN is empty or the burst is spent.  -1 when the TUN is
+ * gone (e.g. `ip link del`): nothing more can arrive, so the loop ends. */
+static int drain_tun(struct stack *st, struct link *l) {
+    ssize_t n;
+    usec_t now;
+
+    for (int i = 0; i < READ_BURST; i++) {
+        n = read(l->tun_fd, read_buf, sizeof(read_buf));
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return 0;
+        if (n <= 0) {
+            fprintf(stderr, "synackd: TUN read failed: %s (was the device removed?)\n",
+                    n < 0 ? strerror(errno) : "end of file");
+            return -1;
+        }
+        now = clock_now_usec();
+        pcap_writer_packet(l->pcap, read_buf, (size_t)n);
+        stack_input(st, read_buf, (size_t)n, now);
+    }
+    return 0;
+}
+
+/* epoll's timeout: until the next timer (or the shutdown deadline), in ms
+ * rounded up so we never wake a hair early and spin. */
+static int loop_timeout(const struct stack *st, const struct shutdown *sd, usec_t now) {
+    usec_t deadline = stack_next_deadline(st), ms;
+
+    if (sd->stopping && sd->deadline < deadline)
+        deadline = sd->deadline;
+    if (deadline == USEC_NEVER)
+        return -1;
+    if (deadline <= now)
+        return 0;
+    ms = (deadline - now + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* The event loop.  Returns synackd's exit status. */
+static int run(struct stack *st, struct link *l, int ep, int sfd) {
+    struct shutdown sd = {false, 0};
+    struct epoll_event ev[2];
+    usec_t now;
+    int n;
+
+    for (;;) {
+        now = clock_now_usec();
+        if (sd.stopping && (stack_conn_count(st) == 0 || now >= sd.deadline))
+            return 0;
+        n = epoll_wait(ep, ev, 2, loop_timeout(st, &sd, now));
+        if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "synackd: epoll_wait failed: %s\n", strerror(errno));
+            return 1;
+        }
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.fd == sfd)
+                handle_signals(sfd, st, l, &sd);
+            else if (drain_tun(st, l) < 0)
+                return 1;
+        }
+        stack_tick(st, clock_now_usec());
+    }
+}
+
+static int epoll_open(int tun_fd, int sfd) {
+    struct epoll_event ev;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.fd = tun_fd;
+    if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, tun_fd, &ev) == 0) {
+        ev.data.fd = sfd;
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) == 0)
+            return ep;
+    }
+    fprintf(stderr, "synackd: cannot set up epoll: %s\n", strerror(errno));
+    return -1;
+}
+
+/* Trace and capture are opened before the TUN, so a bad path fails before
+ * the host's network is touched at all. */
+static int open_outputs(const struct cli_options *o, struct link *l) {
+    if (o->trace_path != NULL && strcmp(o->trace_path, "-") == 0) {
+        l->trace = stdout;
+    } else if (o->trace_path != NULL && (l->trace = fopen(o->trace_path, "we")) == NULL) {
+        fprintf(stderr, "synackd: cannot open trace file %s: %s (check the path and "
+                "permissions)\n", o->trace_path, strerror(errno));
+        return -1;
+    }
+    if (l->trace != NULL)
+        setvbuf(l->trace, NULL, _IOLBF, 0);
+    if (o->pcap_path != NULL && (l->pcap = pcap_writer_open(o->pcap_path)) == NULL)
+        return -1;
+    return 0;
+}
+
+static struct stack *start_stack(const struct cli_options *o, struct link *l) {
+    struct stack_io io = {link_output, link_trace, l};
+    char a[IPV4_STR_LEN], t[IPV4_STR_LEN];
+    struct stack *st = stack_new(&o->cfg, &io);
+
+    if (st == NULL) {
+        fprintf(stderr, "synackd: cannot allocate the connection table for %u "
+                "connections: out of memory (lower --max-conns)\n", o->cfg.max_conns);
+        return NULL;
+    }
+    if (placeholder_app_start(st, o->port) < 0) {
+        fprintf(stderr, "synackd: cannot listen on port %u\n", o->port);
+        stack_free(st);
+        return NULL;
+    }
+    fprintf(stderr, "synackd: %s: kernel %s/%u, stack %s, mtu %u, root %s\n",
+            o->tun_name, ipv4_str(o->tun_addr, t), o->tun_prefix,
+            ipv4_str(o->cfg.addr, a), o->cfg.mtu, o->root[0] ? o->root : "(none)");
+    printf("listening on http://%s:%u/\n", a, o->port);
+    fflush(stdout);
+    return st;
+}
+
+int main(int argc, char **argv) {
+    static struct cli_options o;
+    struct link l = {-1, NULL, NULL, 0, 0};
+    struct tun_params tp;
+    struct stack *st = NULL;
+    int sfd = -1, ep = -1, rc;
+
+    if ((rc = cli_parse(&o, argc, argv)) != CLI_RUN)
+        return rc;
+    rc = 1;
+    if ((sfd = signals_open()) < 0 || open_outputs(&o, &l) < 0)
+        goto out;
+    tp = (struct tun_params){o.tun_name, o.tun_addr, o.tun_prefix, o.cfg.mtu};
+    if ((l.tun_fd = tun_open(&tp)) < 0)
+        goto out;
+    if ((ep = epoll_open(l.tun_fd, sfd)) < 0 || (st = start_stack(&o, &l)) == NULL)
+        goto out;
+
+    rc = run(st, &l, ep, sfd);
+    stack_abort_all(st, clock_now_usec());
+    print_counters(st, &l);
+
+out:
+    pcap_writer_close(l.pcap);
+    if (l.trace != NULL && l.trace != stdout)
+        fclose(l.trace);
+    if (st != NULL)
+        stack_free(st);
+    if (ep >= 0)
+        close(ep);
+    if (l.tun_fd >= 0)
+        close(l.tun_fd);
+    if (sfd >= 0)
+        close(sfd);
+    return rc;
+}
