@@ -72,16 +72,19 @@ struct stack_config {
 #define STACK_DEFAULT_MSL_SEC 30
 #define STACK_DEFAULT_RCV_BUF (64 * 1024)
 #define STACK_DEFAULT_SND_BUF (64 * 1024)
+#define STACK_MIN_BUF 1024      /* below this a segment barely fits */
 #define STACK_MAX_BUF (16 * 1024 * 1024)
 #define STACK_DEFAULT_SYNACK_RETRIES 5
 #define STACK_DEFAULT_MAX_RETRIES 8
+#define STACK_MAX_RETRIES_LIMIT 30  /* with a 60 s RTO cap, half an hour */
 #define STACK_DEFAULT_ICMP_RATE 100
 #define STACK_DEFAULT_CHALLENGE_ACK_RATE 100
 
 struct stack;
 
 void stack_config_defaults(struct stack_config *cfg);
-/* NULL when memory for the connection table cannot be had. */
+/* NULL when memory for the connection table cannot be had.  cfg and io are
+ * copied; the caller need not keep them. */
 struct stack *stack_new(const struct stack_config *cfg, const struct stack_io *io);
 void stack_free(struct stack *st);
 

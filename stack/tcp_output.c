@@ -22,19 +22,14 @@ uint32_t tcp_rcv_window(const struct tcb *t)
     return ring_space(&t->rcvq);
 }
 
-/* The window field: free buffer space, scaled, and never pulling the right
- * edge left of what we already advertised (RFC 9293 §3.8.6.2.2 forbids
- * shrinking the window). */
-static uint16_t window_field(struct tcb *t, bool syn)
+/* The window field: free buffer space, scaled down (RFC 7323 §2.3).  Space
+ * only shrinks by bytes that also advance RCV.NXT, so the right edge we
+ * advertised never moves left (RFC 9293 §3.8.6.2.2) except by the rounding
+ * of the scale, which RFC 7323 §2.4 accepts. */
+static uint16_t window_field(const struct tcb *t, bool syn)
 {
     uint32_t space = tcp_rcv_window(t);
-    if (syn)
-        return (uint16_t)(space > 0xffff ? 0xffff : space);
-    uint32_t promised = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-    if (space < promised)
-        space = promised;
-    uint32_t shift = t->rcv_wscale;
-    uint32_t field = (space + (1u << shift) - 1) >> shift;  /* round up: keep the edge */
+    uint32_t field = syn ? space : space >> t->rcv_wscale;
     return (uint16_t)(field > 0xffff ? 0xffff : field);
 }
 

@@ -32,7 +32,8 @@
 enum {
     OPT_TUN = 256, OPT_ADDR, OPT_TUN_ADDR, OPT_PORT, OPT_ROOT, OPT_MTU,
     OPT_PCAP, OPT_TRACE, OPT_TRACE_LEVEL, OPT_MSL, OPT_MAX_CONNS, OPT_BACKLOG,
-    OPT_RCV_BUF, OPT_SND_BUF, OPT_ICMP_RATE, OPT_ISN_KEY,
+    OPT_RCV_BUF, OPT_SND_BUF, OPT_ICMP_RATE, OPT_ISN_KEY, OPT_SYNACK_RETRIES,
+    OPT_MAX_RETRIES, OPT_CHALLENGE_ACK_RATE,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +53,9 @@ static const struct option long_options[] = {
     {"snd-buf", required_argument, NULL, OPT_SND_BUF},
     {"icmp-rate", required_argument, NULL, OPT_ICMP_RATE},
     {"isn-key", required_argument, NULL, OPT_ISN_KEY},
+    {"synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES},
+    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
+    {"challenge-ack-rate", required_argument, NULL, OPT_CHALLENGE_ACK_RATE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -100,17 +104,27 @@ void cli_usage(FILE *out) {
         "  --max-conns N         connections in any state, 1..%u (default %d)\n"
         "  --backlog N           half-open connections per listener, 1..%d\n"
         "                        (default %d)\n"
-        "  --rcv-buf BYTES       receive buffer per connection, 1..%d (default %d)\n"
-        "  --snd-buf BYTES       send buffer per connection, 1..%d (default %d)\n"
+        "  --rcv-buf BYTES       receive buffer per connection, %d..%d (default %d)\n"
+        "  --snd-buf BYTES       send buffer per connection, %d..%d (default %d)\n"
         "  --icmp-rate N         ICMP errors per second at most, 0..%d (default %d)\n"
         "  --isn-key HEX         32 hex digits: the RFC 6528 ISN secret, for\n"
         "                        reproducible runs (default: random per run)\n"
+        "  --synack-retries N    SYN-ACK retransmissions before a half-open\n"
+        "                        connection is dropped, 0..%d (default %d)\n"
+        "  --max-retries N       retransmissions of data or FIN before the\n"
+        "                        connection is reset, 1..%d (default %d)\n"
+        "  --challenge-ack-rate N  RFC 5961 challenge ACKs per second at most,\n"
+        "                        0..%d (default %d)\n"
         "  -h, --help            show this help and exit\n"
         "  -V, --version         show the version and exit\n",
         CLI_MAX_MSL_SEC, STACK_DEFAULT_MSL_SEC, CLI_MAX_CONNS,
         STACK_DEFAULT_MAX_CONNS, CLI_MAX_BACKLOG, STACK_DEFAULT_BACKLOG,
-        STACK_MAX_BUF, STACK_DEFAULT_RCV_BUF, STACK_MAX_BUF, STACK_DEFAULT_SND_BUF,
-        CLI_MAX_ICMP_RATE, STACK_DEFAULT_ICMP_RATE);
+        STACK_MIN_BUF, STACK_MAX_BUF, STACK_DEFAULT_RCV_BUF,
+        STACK_MIN_BUF, STACK_MAX_BUF, STACK_DEFAULT_SND_BUF,
+        CLI_MAX_ICMP_RATE, STACK_DEFAULT_ICMP_RATE,
+        STACK_MAX_RETRIES_LIMIT, STACK_DEFAULT_SYNACK_RETRIES,
+        STACK_MAX_RETRIES_LIMIT, STACK_DEFAULT_MAX_RETRIES,
+        CLI_MAX_ICMP_RATE, STACK_DEFAULT_CHALLENGE_ACK_RATE);
 }
 
 /* One line naming the problem, then the usage: the shape of every flag error.
@@ -217,8 +231,18 @@ static bool parse_number(struct cli_options *o, int c, const char *arg) {
     case OPT_MTU: return parse_u32("--mtu", arg, STACK_MIN_MTU, STACK_MAX_MTU, &cfg->mtu);
     case OPT_MAX_CONNS: return parse_u32("--max-conns", arg, 1, CLI_MAX_CONNS, &cfg->max_conns);
     case OPT_BACKLOG: return parse_u32("--backlog", arg, 1, CLI_MAX_BACKLOG, &cfg->backlog);
-    case OPT_RCV_BUF: return parse_u32("--rcv-buf", arg, 1, STACK_MAX_BUF, &cfg->rcv_buf);
-    case OPT_SND_BUF: return parse_u32("--snd-buf", arg, 1, STACK_MAX_BUF, &cfg->snd_buf);
+    case OPT_RCV_BUF:
+        return parse_u32("--rcv-buf", arg, STACK_MIN_BUF, STACK_MAX_BUF, &cfg->rcv_buf);
+    case OPT_SND_BUF:
+        return parse_u32("--snd-buf", arg, STACK_MIN_BUF, STACK_MAX_BUF, &cfg->snd_buf);
+    case OPT_SYNACK_RETRIES:
+        return parse_u32("--synack-retries", arg, 0, STACK_MAX_RETRIES_LIMIT,
+                         &cfg->synack_retries);
+    case OPT_MAX_RETRIES:
+        return parse_u32("--max-retries", arg, 1, STACK_MAX_RETRIES_LIMIT, &cfg->max_retries);
+    case OPT_CHALLENGE_ACK_RATE:
+        return parse_u32("--challenge-ack-rate", arg, 0, CLI_MAX_ICMP_RATE,
+                         &cfg->challenge_ack_rate);
     case OPT_ICMP_RATE:
         return parse_u32("--icmp-rate", arg, 0, CLI_MAX_ICMP_RATE, &cfg->icmp_rate);
     case OPT_PORT:
