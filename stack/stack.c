@@ -3,6 +3,7 @@
  * from the link (stack_input), the back door to it (stack_emit), timers
  * (stack_tick), counters and rate limits.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,9 +76,30 @@ void stack_free(struct stack *st)
     free(st);
 }
 
+/* The drops that mean a configured bound was reached, and the flag that
+ * sets it: these are worth a log line, not just a counter. */
+static const char *bound_flag(enum drop_reason r)
+{
+    switch (r) {
+    case DROP_TCP_BACKLOG: return "--backlog";
+    case DROP_TCP_TABLE_FULL: return "--max-conns";
+    case DROP_TCP_RCV_BUF_FULL: return "--rcv-buf";
+    case DROP_ICMP_RATE_LIMIT: return "--icmp-rate";
+    case DROP_TCP_CHALLENGE_LIMIT: return "--challenge-ack-rate";
+    default: return NULL;
+    }
+}
+
 void stack_drop(struct stack *st, enum drop_reason r)
 {
-    st->ctr.drops[r]++;
+    uint64_t n = ++st->ctr.drops[r];
+    const char *flag = bound_flag(r);
+    if (!flag || !st->io.log || (n & (n - 1)) != 0)
+        return;
+    char line[160];
+    snprintf(line, sizeof line, "limit reached: %s (%s); %llu so far",
+             drop_reason_text(r), flag, (unsigned long long)n);
+    st->io.log(st->io.ctx, line);
 }
 
 void stack_emit(struct stack *st, const struct slice *parts, int nparts)

@@ -42,6 +42,10 @@ struct stack_io {
     void (*output)(void *ctx, const struct slice *parts, int nparts);
     /* Called once per trace line (no trailing newline). May be NULL. */
     void (*trace)(void *ctx, const char *line);
+    /* Called when a bound is hit (backlog, table, buffer, rate limit): one
+     * line naming the bound and its flag, on the 1st, 2nd, 4th, 8th ...
+     * occurrence so a flood stays readable.  May be NULL. */
+    void (*log)(void *ctx, const char *line);
     void *ctx;
 };
 

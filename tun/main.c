@@ -93,6 +93,12 @@ static void link_trace(void *ctx, const char *line) {
     }
 }
 
+/* The core's log hook: bounds it hit, already thinned to powers of two. */
+static void link_log(void *ctx, const char *line) {
+    (void)ctx;
+    fprintf(stderr, "synackd: %s\n", line);
+}
+
 static void print_counters(const struct stack *st, const struct link *l) {
     static char buf[COUNTERS_BUF_SIZE];
 
@@ -243,7 +249,7 @@ static int open_outputs(const struct cli_options *o, struct link *l) {
 }
 
 static struct stack *start_stack(const struct cli_options *o, struct link *l) {
-    struct stack_io io = {link_output, link_trace, l};
+    struct stack_io io = {link_output, link_trace, link_log, l};
     char a[IPV4_STR_LEN], t[IPV4_STR_LEN];
     struct stack *st = stack_new(&o->cfg, &io);
 

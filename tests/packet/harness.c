@@ -5,11 +5,13 @@
  * pop; a scriptable app records what each connection received and lets the
  * test send, close or abort from Python.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/placeholder_app.h"
 #include "stack/stack.h"
+#include "stack/tcp.h"
 #include "stack/tcp_app.h"
 
 #define H_MAX_QUEUE 4096      /* packets or trace lines held at once */
@@ -87,6 +89,14 @@ static void h_trace(void *ctx, const char *line)
     queue_push(&((struct harness *)ctx)->trace, &s, 1);
 }
 
+/* Bound-hit log lines join the trace queue, marked, so tests can see them. */
+static void h_log(void *ctx, const char *line)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "log: %s", line);
+    h_trace(ctx, buf);
+}
+
 /* --- the scriptable app ------------------------------------------------ */
 
 static struct harness *app_h(void *p) { return p; }
@@ -155,6 +165,7 @@ int h_conn_read(struct harness *h, int i);
 unsigned long long h_counter_drop(struct harness *h, int reason);
 unsigned long long h_counter_event(struct harness *h, int ev);
 unsigned h_conn_count(struct harness *h);
+unsigned h_tcb_count(struct harness *h);
 long h_counters_text(struct harness *h, char *buf, size_t cap);
 const char *h_drop_name(int reason);
 
@@ -198,7 +209,7 @@ int h_set_key(struct harness *h, const uint8_t key[16])
 
 int h_start(struct harness *h, int port, int placeholder)
 {
-    struct stack_io io = { .output = h_output, .trace = h_trace, .ctx = h };
+    struct stack_io io = { .output = h_output, .trace = h_trace, .log = h_log, .ctx = h };
     h->st = stack_new(&h->cfg, &io);
     if (!h->st)
         return -1;
@@ -297,6 +308,10 @@ unsigned long long h_counter_event(struct harness *h, int e)
 }
 
 unsigned h_conn_count(struct harness *h) { return stack_conn_count(h->st); }
+
+/* Every TCB, TIME-WAIT included (stack_conn_count() leaves those out): lets
+ * a test see a TIME-WAIT entry appear and go away. */
+unsigned h_tcb_count(struct harness *h) { return h->st->ntcb; }
 
 long h_counters_text(struct harness *h, char *buf, size_t cap)
 {
