@@ -171,24 +171,26 @@ uint32_t tcp_write_header(uint8_t *out, const struct tcp_segment *h,
     store_be16(out + 14, h->wnd);
     store_be16(out + 16, 0);
     store_be16(out + 18, 0);
-    memcpy(out + TCP_HDR_LEN, opts, opt_len);
+    if (opt_len)
+        memcpy(out + TCP_HDR_LEN, opts, opt_len);  /* opts may be NULL when empty */
 
     uint32_t sum = csum_pseudo(h->src, h->dst, 6, (uint16_t)(hlen + plen));
     sum = csum_add(sum, out, hlen);
-    /* Slices may have odd lengths; only the last may, in practice, because
-     * a ring wraps at an even capacity.  Fold odd pieces by hand otherwise. */
-    uint32_t carry_odd = 0;
+    /* A slice may end in the middle of a 16-bit word (a ring wraps at any
+     * offset); the next slice's first byte then completes that word. */
+    bool carry_odd = false;  /* the last piece ended halfway through a word */
     for (int i = 0; i < npayload; i++) {
         const uint8_t *d = payload[i].data;
         size_t l = payload[i].len;
-        if (carry_odd && l) {
+        if (l == 0)
+            continue;
+        if (carry_odd) {
             sum += d[0];     /* low byte of the word begun by the last piece */
             d++;
             l--;
-            carry_odd = 0;
         }
         sum = csum_add(sum, d, l);
-        carry_odd = l & 1;
+        carry_odd = (l & 1) != 0;
     }
     store_be16(out + 16, csum_fold(sum));
     return hlen;

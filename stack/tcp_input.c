@@ -325,10 +325,10 @@ static void fin_input(struct tcb *t, const struct tcp_segment *seg)
         tcp_app_eof(t);
         break;
     case TCP_FIN_WAIT_1:
-        if (our_fin_acked(t))  /* this same segment acked our FIN */
-            enter_timewait(t, seg, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-1)");
-        else  /* both sides closed at once: simultaneous close (§3.6) */
-            tcp_set_state(t, TCP_CLOSING, seg, NULL, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-1)");
+        /* Our FIN is not yet acked: had this segment acked it, the ACK step
+         * would already have moved us to FIN-WAIT-2.  Both sides closed at
+         * once: simultaneous close (§3.6). */
+        tcp_set_state(t, TCP_CLOSING, seg, NULL, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-1)");
         break;
     case TCP_FIN_WAIT_2:
         enter_timewait(t, seg, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-2)");

@@ -1,0 +1,18 @@
+/*
+ * suites.h -- one constructor per test file; main.c runs them all.
+ */
+#ifndef SYNACK_TEST_SUITES_H
+#define SYNACK_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *checksum_suite(void);
+Suite *seq_suite(void);
+Suite *ipv4_suite(void);
+Suite *tcp_header_suite(void);
+Suite *isn_suite(void);
+Suite *ring_suite(void);
+Suite *counters_suite(void);
+Suite *tcp_state_suite(void);
+
+#endif
