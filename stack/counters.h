@@ -7,6 +7,7 @@
 #ifndef SYNACK_COUNTERS_H
 #define SYNACK_COUNTERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,14 @@ struct stack_counters {
     uint64_t drops[DROP__COUNT];
     uint64_t events[EV__COUNT];
 };
+
+/* For parsers: record why the input is rejected and return false, so a
+ * check reads `return reject(why, DROP_X);`. */
+static inline bool reject(enum drop_reason *why, enum drop_reason r)
+{
+    *why = r;
+    return false;
+}
 
 const char *drop_reason_name(enum drop_reason r);
 const char *drop_reason_text(enum drop_reason r);

@@ -9,31 +9,25 @@
 #define IP_FLAG_MF 0x2000
 #define IP_FRAG_OFFSET_MASK 0x1fff
 
-static bool fail(enum drop_reason *why, enum drop_reason r)
-{
-    *why = r;
-    return false;
-}
-
 bool ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_packet *out,
                 enum drop_reason *why)
 {
     if (len < 1 || pkt[0] >> 4 != 4)
-        return fail(why, DROP_NOT_IPV4);
+        return reject(why, DROP_NOT_IPV4);
     if (len < IPV4_HDR_LEN)
-        return fail(why, DROP_IP_SHORT);
+        return reject(why, DROP_IP_SHORT);
     uint32_t ihl = (uint32_t)(pkt[0] & 0x0f) * 4;
     if (ihl < IPV4_HDR_LEN || ihl > len)
-        return fail(why, DROP_IP_IHL);
+        return reject(why, DROP_IP_IHL);
     /* Total Length is the truth; a link may pad, but never truncate. */
     uint16_t total = load_be16(pkt + 2);
     if (total < ihl || total > len)
-        return fail(why, DROP_IP_TOTAL_LEN);
+        return reject(why, DROP_IP_TOTAL_LEN);
     if (csum_buffer(pkt, ihl) != 0)
-        return fail(why, DROP_IP_CHECKSUM);
+        return reject(why, DROP_IP_CHECKSUM);
     uint16_t frag = load_be16(pkt + 6);
     if ((frag & IP_FLAG_MF) || (frag & IP_FRAG_OFFSET_MASK))
-        return fail(why, DROP_IP_FRAGMENT);
+        return reject(why, DROP_IP_FRAGMENT);
 
     out->hdr = pkt;
     out->hdr_len = ihl;

@@ -78,25 +78,19 @@ bool tcp_parse_options(const uint8_t *p, size_t len, struct tcp_options *o)
     return true;
 }
 
-static bool fail(enum drop_reason *why, enum drop_reason r)
-{
-    *why = r;
-    return false;
-}
-
 bool tcp_parse(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst,
                struct tcp_segment *out, enum drop_reason *why)
 {
     if (len < TCP_HDR_LEN)
-        return fail(why, DROP_TCP_SHORT);
+        return reject(why, DROP_TCP_SHORT);
     uint32_t doff = (uint32_t)(seg[12] >> 4) * 4;
     if (doff < TCP_HDR_LEN || doff > len)
-        return fail(why, DROP_TCP_DATA_OFFSET);
+        return reject(why, DROP_TCP_DATA_OFFSET);
     uint32_t sum = csum_pseudo(src, dst, 6, (uint16_t)len);
     if (csum_fold(csum_add(sum, seg, len)) != 0)
-        return fail(why, DROP_TCP_CHECKSUM);
+        return reject(why, DROP_TCP_CHECKSUM);
     if (!tcp_parse_options(seg + TCP_HDR_LEN, doff - TCP_HDR_LEN, &out->opt))
-        return fail(why, DROP_TCP_OPTIONS);
+        return reject(why, DROP_TCP_OPTIONS);
 
     out->src = src;
     out->dst = dst;
@@ -111,7 +105,7 @@ bool tcp_parse(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst,
     out->data = seg + doff;
     out->data_len = (uint32_t)(len - doff);
     if (out->sport == 0 || out->dport == 0)
-        return fail(why, DROP_TCP_BAD_PORT);
+        return reject(why, DROP_TCP_BAD_PORT);
     return true;
 }
 

@@ -58,6 +58,8 @@ def lib():
             f.restype = ctypes.c_ulonglong
         L.h_conn_count.argtypes = [ctypes.c_void_p]
         L.h_conn_count.restype = ctypes.c_uint
+        L.h_tcb_count.argtypes = [ctypes.c_void_p]
+        L.h_tcb_count.restype = ctypes.c_uint
         L.h_counters_text.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
         L.h_counters_text.restype = ctypes.c_long
         L.h_drop_name.argtypes = [ctypes.c_int]
@@ -188,6 +190,10 @@ class Stack:
 
     def conn_count(self):
         return self.L.h_conn_count(self.h)
+
+    def tcb_count(self):
+        """Every TCB, TIME-WAIT included (conn_count() leaves those out)."""
+        return self.L.h_tcb_count(self.h)
 
 
 class Client:
