@@ -98,7 +98,7 @@ struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,
     t->max_snd_wnd = t->snd_wnd;
     t->snd_wl1 = syn->seq;
     t->rto = TCP_INITIAL_RTO;
-    t->rexmit_at = t->timewait_at = USEC_NEVER;
+    t->rexmit_at = t->timewait_at = t->app_timer_at = USEC_NEVER;
     t->heap_idx = UINT32_MAX;
     t->ops = l->ops;
 

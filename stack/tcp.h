@@ -92,6 +92,7 @@ struct tcb {
     /* Timers: each an absolute deadline or USEC_NEVER.  The heap orders TCBs
      * by the earliest of them. */
     usec_t rexmit_at, timewait_at;
+    usec_t app_timer_at;       /* the application's timer (tcp_app_timer) */
     usec_t rto;
     uint32_t retries;
     uint32_t heap_idx;
@@ -137,7 +138,8 @@ static inline struct tcp_conn *tcb_conn(struct tcb *t) { return (struct tcp_conn
 /* The earliest timer of a TCB: its key in the timer heap. */
 static inline usec_t tcb_deadline(const struct tcb *t)
 {
-    return t->rexmit_at < t->timewait_at ? t->rexmit_at : t->timewait_at;
+    usec_t d = t->rexmit_at < t->timewait_at ? t->rexmit_at : t->timewait_at;
+    return d < t->app_timer_at ? d : t->app_timer_at;
 }
 
 /* stack.c */
@@ -194,6 +196,7 @@ void tcp_app_data(struct tcb *t);
 void tcp_app_eof(struct tcb *t);
 void tcp_app_closed(struct tcb *t, enum tcp_close_reason why);
 void tcp_app_sendable(struct tcb *t);
+void tcp_app_timer_fired(struct tcb *t);
 void tcp_close_tcb(struct tcb *t);          /* tcp_close() on a TCB */
 void tcp_abort_tcb(struct tcb *t);          /* tcp_abort() on a TCB */
 

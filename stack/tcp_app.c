@@ -108,6 +108,18 @@ void tcp_abort(struct tcp_conn *c)
     tcp_abort_tcb(conn_tcb(c));
 }
 
+uint64_t tcp_now(const struct tcp_conn *c)
+{
+    return ((const struct tcb *)(const void *)c)->st->now;
+}
+
+void tcp_app_timer(struct tcp_conn *c, uint64_t deadline)
+{
+    struct tcb *t = conn_tcb(c);
+    t->app_timer_at = deadline;
+    tcp_timer_update(t);
+}
+
 void tcp_conn_peer(const struct tcp_conn *c, uint32_t *addr, uint16_t *port)
 {
     const struct tcb *t = (const struct tcb *)(const void *)c;
@@ -147,12 +159,22 @@ void tcp_app_sendable(struct tcb *t)
         t->ops->on_sendable(t->app_state, tcb_conn(t));
 }
 
+void tcp_app_timer_fired(struct tcb *t)
+{
+    t->app_timer_at = USEC_NEVER;
+    tcp_timer_update(t);
+    if (t->app_attached && t->ops->on_timer)
+        t->ops->on_timer(t->app_state, tcb_conn(t));
+}
+
 /* The app hears of the end once; after this it must not touch the conn. */
 void tcp_app_closed(struct tcb *t, enum tcp_close_reason why)
 {
     if (!t->app_attached)
         return;
     t->app_attached = false;
+    t->app_timer_at = USEC_NEVER;  /* nobody left to call */
+    tcp_timer_update(t);
     if (t->ops->on_closed)
         t->ops->on_closed(t->app_state, tcb_conn(t), why);
 }

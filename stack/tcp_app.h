@@ -39,6 +39,8 @@ struct tcp_app_ops {
     void (*on_eof)(void *conn_state, struct tcp_conn *c);
     /* The connection is gone; free conn_state.  c must not be used after. */
     void (*on_closed)(void *conn_state, struct tcp_conn *c, enum tcp_close_reason why);
+    /* The deadline set with tcp_app_timer() has passed. */
+    void (*on_timer)(void *conn_state, struct tcp_conn *c);
 };
 
 /* Listen on port (host order) at the stack's address.  0 on success, -1 when
@@ -59,6 +61,14 @@ size_t tcp_send_space(const struct tcp_conn *c);
 void tcp_close(struct tcp_conn *c);
 /* Send RST and drop the connection now (RFC 9293 §3.10.5). */
 void tcp_abort(struct tcp_conn *c);
+
+/* The time of the event being handled (monotonic microseconds, as the link
+ * passed it in): apps never read a clock themselves. */
+uint64_t tcp_now(const struct tcp_conn *c);
+/* Arms the app's one timer on this connection for the absolute time
+ * deadline (on_timer is called then); UINT64_MAX disarms it.  For idle and
+ * request timeouts; TCP's own timers are separate. */
+void tcp_app_timer(struct tcp_conn *c, uint64_t deadline);
 
 /* Addresses in host byte order, for logs. */
 void tcp_conn_peer(const struct tcp_conn *c, uint32_t *addr, uint16_t *port);

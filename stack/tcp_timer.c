@@ -1,6 +1,6 @@
 /*
  * tcp_timer.c -- TCP's clocks: retransmission (SYN-ACK, data, FIN) and
- * TIME-WAIT.  Each TCB keeps absolute deadlines; a binary min-heap orders
+ * TIME-WAIT, plus the one timer each application may arm on a connection.  Each TCB keeps absolute deadlines; a binary min-heap orders
  * TCBs by their earliest one, so a tick costs O(log n) per expiry and never
  * a scan of every connection.
  */
@@ -127,7 +127,9 @@ void tcp_timers_run(struct stack *st, usec_t now)
         struct tcb *t = st->heap[0];
         if (t->timewait_at <= now)
             timewait_expired(t);
-        else
+        else if (t->rexmit_at <= now)
             rexmit_expired(t);
+        else
+            tcp_app_timer_fired(t);
     }
 }
