@@ -40,7 +40,7 @@
     X(TCP_RST_OUT_OF_WINDOW, "TCP: RST outside the window ignored")             \
     X(TCP_NO_ACK, "TCP: segment without ACK in a synchronized state")           \
     X(TCP_ACK_UNACCEPTABLE, "TCP: ACK for data never sent, or too old")         \
-    X(TCP_OUT_OF_ORDER, "TCP: data past RCV.NXT (no reassembly queue yet)")     \
+    X(TCP_OOO_FULL, "TCP: out-of-order data, no free reassembly range")         \
     X(TCP_DATA_AFTER_FIN, "TCP: data after the peer's FIN")                     \
     X(TCP_RCV_BUF_FULL, "TCP: data beyond the receive buffer")                  \
     X(TCP_CHALLENGE_LIMIT, "TCP: challenge ACK not sent, rate limit reached")
@@ -58,6 +58,11 @@
     X(TCP_RESETS_RECEIVED, "connections reset by the peer")                     \
     X(TCP_CHALLENGE_ACKS, "RFC 5961 challenge ACKs sent")                       \
     X(TCP_RETRANSMITS, "segments retransmitted")                                \
+    X(TCP_FAST_RETRANSMITS, "fast retransmits (loss recovery entered)")         \
+    X(TCP_RTO_EXPIRIES, "retransmission timeouts")                              \
+    X(TCP_PERSIST_PROBES, "zero-window probes sent")                            \
+    X(TCP_KEEPALIVE_PROBES, "keep-alive probes sent")                           \
+    X(TCP_OOO_QUEUED, "out-of-order segments held for reassembly")              \
     X(TCP_TIMEOUTS, "connections dropped after too many retransmissions")       \
     X(TCP_TIME_WAIT_REUSE, "TIME-WAIT connections reused by a new SYN")
 

@@ -24,20 +24,42 @@ void ring_free(struct ring *r)
     r->len = 0;
 }
 
+/* Copies len bytes into the ring starting pos bytes past the head. */
+static void ring_store(struct ring *r, uint32_t pos, const void *data, uint32_t len)
+{
+    uint32_t at = (r->head + pos) % r->cap;
+    uint32_t first = r->cap - at < len ? r->cap - at : len;
+    memcpy(r->buf + at, data, first);
+    memcpy(r->buf, (const uint8_t *)data + first, len - first);
+}
+
+static bool ring_alloc(struct ring *r)
+{
+    return r->buf || (r->buf = malloc(r->cap)) != NULL;
+}
+
 uint32_t ring_write(struct ring *r, const void *data, uint32_t len)
 {
     if (len > ring_space(r))
         len = ring_space(r);
-    if (len == 0)
+    if (len == 0 || !ring_alloc(r))
         return 0;
-    if (!r->buf && !(r->buf = malloc(r->cap)))
-        return 0;
-    uint32_t tail = (r->head + r->len) % r->cap;
-    uint32_t first = r->cap - tail < len ? r->cap - tail : len;
-    memcpy(r->buf + tail, data, first);
-    memcpy(r->buf, (const uint8_t *)data + first, len - first);
+    ring_store(r, r->len, data, len);
     r->len += len;
     return len;
+}
+
+bool ring_write_ahead(struct ring *r, uint32_t gap, const void *data, uint32_t len)
+{
+    if (gap > ring_space(r) || len > ring_space(r) - gap || !ring_alloc(r))
+        return false;
+    ring_store(r, r->len + gap, data, len);
+    return true;
+}
+
+void ring_commit(struct ring *r, uint32_t n)
+{
+    r->len += n <= ring_space(r) ? n : ring_space(r);
 }
 
 int ring_slices(const struct ring *r, uint32_t off, uint32_t len, struct slice out[2])

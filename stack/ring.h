@@ -7,6 +7,7 @@
 #ifndef SYNACK_RING_H
 #define SYNACK_RING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,12 @@ void ring_free(struct ring *r);
 static inline uint32_t ring_space(const struct ring *r) { return r->cap - r->len; }
 /* Appends up to len bytes; returns how many fit (0 if memory is refused). */
 uint32_t ring_write(struct ring *r, const void *data, uint32_t len);
+/* Stores len bytes at gap bytes past the end of what is held, without
+ * holding them yet: out-of-order data waits in place until the gap fills.
+ * Returns false if they would not fit (or memory is refused). */
+bool ring_write_ahead(struct ring *r, uint32_t gap, const void *data, uint32_t len);
+/* Counts n bytes already stored past the end (by ring_write_ahead) as held. */
+void ring_commit(struct ring *r, uint32_t n);
 /* Copies up to len bytes from offset off without consuming them. */
 uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t len);
 /* Describes len bytes from offset off as at most 2 slices, without copying.

@@ -25,6 +25,11 @@ void stack_config_defaults(struct stack_config *cfg)
     cfg->max_retries = STACK_DEFAULT_MAX_RETRIES;
     cfg->icmp_rate = STACK_DEFAULT_ICMP_RATE;
     cfg->challenge_ack_rate = STACK_DEFAULT_CHALLENGE_ACK_RATE;
+    cfg->min_rto = STACK_DEFAULT_MIN_RTO;
+    cfg->delack = STACK_DEFAULT_DELACK;
+    cfg->nagle = true;
+    cfg->keepalive = 0;
+    cfg->user_timeout = 0;
     cfg->trace_level = TRACE_OFF;
 }
 

@@ -62,6 +62,11 @@ struct stack_config {
     uint32_t max_retries;    /* data/FIN retransmissions before RST */
     uint32_t icmp_rate;      /* ICMP errors per second (--icmp-rate) */
     uint32_t challenge_ack_rate; /* RFC 5961 challenge ACKs per second */
+    usec_t min_rto;          /* lower bound on the RTO (--min-rto-ms) */
+    usec_t delack;           /* longest an ACK is held back (--delack-ms) */
+    bool nagle;              /* RFC 896 on by default (--no-nagle turns it off) */
+    usec_t keepalive;        /* idle time before keep-alive probes; 0 = off */
+    usec_t user_timeout;     /* longest data may go unacked; 0 = retries only */
     enum trace_level trace_level;
     uint8_t isn_key[16];     /* RFC 6528 secret; tun/ fills it from getrandom() */
 };
@@ -83,6 +88,16 @@ struct stack_config {
 #define STACK_MAX_RETRIES_LIMIT 30  /* with a 60 s RTO cap, half an hour */
 #define STACK_DEFAULT_ICMP_RATE 100
 #define STACK_DEFAULT_CHALLENGE_ACK_RATE 100
+/* RFC 6298 §2.4 asks for a 1 s minimum RTO, written when RTTs were long and
+ * clocks coarse.  Over a TUN the RTT is tens of microseconds; a 1 s floor
+ * would turn every lost segment without three dupACKs behind it into a
+ * one-second stall.  Linux uses 200 ms, and so do we (§2.4 allows a lower
+ * bound as long as the RTO stays conservative). */
+#define STACK_DEFAULT_MIN_RTO (200 * 1000)
+/* Delayed ACKs wait at most this long; RFC 9293 §3.8.6.3 allows up to
+ * 500 ms.  Linux's minimum, 40 ms, keeps request/response latency low. */
+#define STACK_DEFAULT_DELACK (40 * 1000)
+#define STACK_MAX_DELACK (500 * 1000)
 
 struct stack;
 

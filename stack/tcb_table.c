@@ -98,7 +98,8 @@ struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,
     t->max_snd_wnd = t->snd_wnd;
     t->snd_wl1 = syn->seq;
     t->rto = TCP_INITIAL_RTO;
-    t->rexmit_at = t->timewait_at = t->app_timer_at = USEC_NEVER;
+    for (int i = 0; i < TCP_TIMER_COUNT; i++)
+        t->timer[i] = USEC_NEVER;
     t->heap_idx = UINT32_MAX;
     t->ops = l->ops;
 

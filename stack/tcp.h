@@ -18,6 +18,7 @@
 
 #include "stack/counters.h"
 #include "stack/ring.h"
+#include "stack/seq_ranges.h"
 #include "stack/stack.h"
 #include "stack/tcp_app.h"
 #include "stack/tcp_header.h"
@@ -43,9 +44,32 @@ enum tcp_state {
 #define TCP_INITIAL_RTO (1 * USEC_PER_SEC)
 /* Upper bound on the RTO, RFC 6298 §2.5 allows a maximum of at least 60 s. */
 #define TCP_MAX_RTO (60 * USEC_PER_SEC)
+/* RFC 6298 §2.4's clock granularity G. */
+#define TCP_CLOCK_GRANULARITY 1000
+/* Fast retransmit after this many duplicate ACKs (RFC 5681 §3.2). */
+#define TCP_DUPTHRESH 3
+/* Delayed ACK: an ACK for at least every second full-sized segment (RFC
+ * 9293 §3.8.6.3). */
+#define TCP_DELACK_SEGMENTS 2
+/* Keep-alive: probes sent this often once idle, and how many go unanswered
+ * before the connection is dropped (RFC 1122 §4.2.3.6 leaves both to us;
+ * these are Linux's defaults). */
+#define TCP_KEEPALIVE_INTERVAL (75 * USEC_PER_SEC)
+#define TCP_KEEPALIVE_PROBES 9
 /* RFC 7323 §5.5: TS.Recent is invalid after 24 days of idleness. */
 #define TCP_PAWS_IDLE (24ULL * 24 * 3600 * USEC_PER_SEC)
 #define TCP_MAX_LISTENERS 8
+
+/* The clocks a connection can have running. */
+enum tcp_timer {
+    TCP_T_REXMIT,     /* SYN-ACK, data or FIN unacknowledged (RFC 6298) */
+    TCP_T_PERSIST,    /* zero window: time to probe (RFC 9293 §3.8.6.1) */
+    TCP_T_DELACK,     /* an ACK is being held back (RFC 9293 §3.8.6.3) */
+    TCP_T_KEEPALIVE,  /* idle connection: time to probe (RFC 9293 §3.8.4) */
+    TCP_T_TIMEWAIT,   /* 2*MSL (RFC 9293 §3.10.8) */
+    TCP_T_APP,        /* the application's own timer (tcp_app_timer) */
+    TCP_TIMER_COUNT
+};
 
 struct listener {
     bool used;
@@ -83,18 +107,43 @@ struct tcb {
     uint32_t ts_offset;        /* added to our ms clock to form TSval */
 
     struct ring sndq;          /* bytes from SND.UNA on: unacked, then unsent */
-    struct ring rcvq;          /* bytes received in order, not yet read */
+    struct ring rcvq;          /* bytes received in order, not yet read; out-of-
+                                  order bytes wait past its end, at their offset */
+    struct seq_ranges ooo;     /* which out-of-order ranges are held (RFC 2018 §4) */
+    uint32_t ooo_last;         /* start of the most recent out-of-order segment */
+    struct seq_ranges sacked;  /* our data the peer has SACKed (RFC 6675 scoreboard) */
+
+    /* RTT estimation, RFC 6298. */
+    usec_t srtt, rttvar;
+    bool rtt_valid;            /* at least one sample taken */
+    bool rtt_timing;           /* without timestamps: one segment is being timed */
+    uint32_t rtt_seq;          /* ... the segment ending at this sequence number */
+    usec_t rtt_start;
+
+    /* Congestion control, RFC 5681 / 6582 / 6675 / 6928. */
+    uint32_t cwnd, ssthresh;
+    uint32_t ca_acked;         /* bytes acked toward the next cwnd step in CA */
+    uint32_t dupacks;
+    bool in_recovery;
+    uint32_t recover;          /* SND.MAX when recovery began (RFC 6582) */
+    uint32_t high_rxt;         /* highest sequence retransmitted in recovery */
+    usec_t last_send;          /* for restart after idle (RFC 5681 §4.1) */
+
+    bool nodelay;              /* Nagle off (RFC 896) */
+    uint32_t segs_unacked;     /* full-sized segments received since our last ACK */
+    uint32_t keepalive_probes; /* sent without an answer */
+    usec_t idle_since;         /* last segment from the peer (keep-alive, user timeout) */
+    usec_t unacked_since;      /* when SND.UNA last moved, for the user timeout */
     bool fin_queued;           /* the app closed: FIN follows the queued data */
     bool fin_sent;             /* our FIN went out at least once... */
     uint32_t fin_seq;          /* ...and occupies this sequence number */
     bool ack_now;              /* an ACK is owed at the end of input */
 
     /* Timers: each an absolute deadline or USEC_NEVER.  The heap orders TCBs
-     * by the earliest of them. */
-    usec_t rexmit_at, timewait_at;
-    usec_t app_timer_at;       /* the application's timer (tcp_app_timer) */
-    usec_t rto;
-    uint32_t retries;
+     * by the earliest of them (tcb_deadline). */
+    usec_t timer[TCP_TIMER_COUNT];
+    usec_t rto;                /* current retransmission timeout, RFC 6298 */
+    uint32_t retries;          /* consecutive expiries of REXMIT or PERSIST */
     uint32_t heap_idx;
 
     /* The application above. */
@@ -138,8 +187,10 @@ static inline struct tcp_conn *tcb_conn(struct tcb *t) { return (struct tcp_conn
 /* The earliest timer of a TCB: its key in the timer heap. */
 static inline usec_t tcb_deadline(const struct tcb *t)
 {
-    usec_t d = t->rexmit_at < t->timewait_at ? t->rexmit_at : t->timewait_at;
-    return d < t->app_timer_at ? d : t->app_timer_at;
+    usec_t d = USEC_NEVER;
+    for (int i = 0; i < TCP_TIMER_COUNT; i++)
+        d = t->timer[i] < d ? t->timer[i] : d;
+    return d;
 }
 
 /* stack.c */
@@ -180,12 +231,40 @@ void tcp_send_ack(struct tcb *t);
 void tcp_send_challenge_ack(struct tcb *t);
 void tcp_send_rst(struct tcb *t);           /* <SEQ=SND.NXT><CTL=RST>, §3.10.5 */
 void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg);  /* §3.10.7.1 */
-void tcp_retransmit(struct tcb *t);
+void tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len);
+void tcp_send_window_probe(struct tcb *t);
+void tcp_send_keepalive(struct tcb *t);
+void tcp_ack_owed(struct tcb *t, bool now); /* immediately, or within delack */
 uint32_t tcp_rcv_window(const struct tcb *t);   /* bytes we can take now */
+uint32_t tcp_ts_now(const struct tcb *t);       /* our TSval clock */
+
+/* tcp_rtt.c: RFC 6298 */
+void tcp_rtt_sample(struct tcb *t, usec_t rtt);
+void tcp_rtt_on_ack(struct tcb *t, const struct tcp_segment *seg);
+void tcp_rtt_time(struct tcb *t, uint32_t end_seq);
+void tcp_rto_backoff(struct tcb *t);
+void tcp_rto_reset(struct tcb *t);
+
+/* tcp_congestion.c: RFC 5681, 6582, 6675, 6928 */
+void cc_init(struct tcb *t);
+void cc_restart_after_idle(struct tcb *t);
+void cc_on_new_ack(struct tcb *t, uint32_t acked);
+void cc_on_dupack(struct tcb *t);
+void cc_on_rto(struct tcb *t);
+uint32_t cc_send_allowance(const struct tcb *t);
+void cc_recovery_send(struct tcb *t);
 
 /* tcp_timer.c */
-void tcp_timer_update(struct tcb *t);       /* re-sort after a deadline changed */
-void tcp_timer_remove(struct tcb *t);
+void tcp_timer_set(struct tcb *t, enum tcp_timer which, usec_t at);
+static inline void tcp_timer_stop(struct tcb *t, enum tcp_timer which)
+{
+    tcp_timer_set(t, which, USEC_NEVER);
+}
+static inline bool tcp_timer_armed(const struct tcb *t, enum tcp_timer which)
+{
+    return t->timer[which] != USEC_NEVER;
+}
+void tcp_timer_remove(struct tcb *t);       /* out of the heap for good */
 void tcp_timers_run(struct stack *st, usec_t now);
 void tcp_arm_rexmit(struct tcb *t);
 void tcp_start_timewait(struct tcb *t);

@@ -63,6 +63,14 @@ size_t tcp_send(struct tcp_conn *c, const void *buf, size_t len)
     return n;
 }
 
+void tcp_set_nodelay(struct tcp_conn *c, bool nodelay)
+{
+    struct tcb *t = conn_tcb(c);
+    t->nodelay = nodelay;
+    if (nodelay)
+        tcp_output(t);  /* whatever Nagle held back may go now */
+}
+
 /* RFC 9293 §3.10.4 CLOSE: the FIN follows whatever is queued. */
 void tcp_close_tcb(struct tcb *t)
 {
@@ -115,9 +123,7 @@ uint64_t tcp_now(const struct tcp_conn *c)
 
 void tcp_app_timer(struct tcp_conn *c, uint64_t deadline)
 {
-    struct tcb *t = conn_tcb(c);
-    t->app_timer_at = deadline;
-    tcp_timer_update(t);
+    tcp_timer_set(conn_tcb(c), TCP_T_APP, deadline);
 }
 
 void tcp_conn_peer(const struct tcp_conn *c, uint32_t *addr, uint16_t *port)
@@ -161,8 +167,6 @@ void tcp_app_sendable(struct tcb *t)
 
 void tcp_app_timer_fired(struct tcb *t)
 {
-    t->app_timer_at = USEC_NEVER;
-    tcp_timer_update(t);
     if (t->app_attached && t->ops->on_timer)
         t->ops->on_timer(t->app_state, tcb_conn(t));
 }
@@ -173,8 +177,7 @@ void tcp_app_closed(struct tcb *t, enum tcp_close_reason why)
     if (!t->app_attached)
         return;
     t->app_attached = false;
-    t->app_timer_at = USEC_NEVER;  /* nobody left to call */
-    tcp_timer_update(t);
+    tcp_timer_stop(t, TCP_T_APP);  /* nobody left to call */
     if (t->ops->on_closed)
         t->ops->on_closed(t->app_state, tcb_conn(t), why);
 }

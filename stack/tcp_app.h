@@ -14,6 +14,7 @@
 #ifndef SYNACK_TCP_APP_H
 #define SYNACK_TCP_APP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,10 @@ size_t tcp_recv_ready(const struct tcp_conn *c);
 size_t tcp_send(struct tcp_conn *c, const void *buf, size_t len);
 /* Free space in the send buffer. */
 size_t tcp_send_space(const struct tcp_conn *c);
+/* Turns Nagle's algorithm (RFC 896) off or on for this connection: with
+ * nodelay, a small write goes out at once even while earlier data is
+ * unacknowledged.  The default comes from stack_config.nagle. */
+void tcp_set_nodelay(struct tcp_conn *c, bool nodelay);
 /* Send FIN once queued data has gone: ESTABLISHED -> FIN-WAIT-1 or
  * CLOSE-WAIT -> LAST-ACK (RFC 9293 §3.10.4). Idempotent. */
 void tcp_close(struct tcp_conn *c);

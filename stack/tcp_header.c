@@ -110,7 +110,8 @@ bool tcp_parse(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst,
 }
 
 /* Layout as Linux sends it, so captures of synack and of the kernel line up:
- * MSS, SACK_PERM+TS (or NOP,NOP,TS / NOP,NOP,SACK_PERM), NOP+WS. */
+ * MSS, SACK_PERM+TS (or NOP,NOP,TS / NOP,NOP,SACK_PERM), NOP+WS; on other
+ * segments TS, then NOP,NOP,SACK blocks, as many as fit. */
 uint32_t tcp_write_options(uint8_t out[TCP_MAX_OPT_LEN], const struct tcp_opt_out *o)
 {
     uint32_t n = 0;
@@ -144,6 +145,20 @@ uint32_t tcp_write_options(uint8_t out[TCP_MAX_OPT_LEN], const struct tcp_opt_ou
         out[n++] = TCPOPT_WSCALE;
         out[n++] = 3;
         out[n++] = o->wscale;
+    }
+    uint32_t blocks = o->syn ? 0 : o->sack_count;
+    uint32_t room = (TCP_MAX_OPT_LEN - n - 4) / 8;   /* NOP, NOP, kind, len */
+    if (blocks > room)
+        blocks = room;
+    if (blocks) {
+        out[n++] = TCPOPT_NOP;
+        out[n++] = TCPOPT_NOP;
+        out[n++] = TCPOPT_SACK;
+        out[n++] = (uint8_t)(2 + 8 * blocks);
+        for (uint32_t i = 0; i < blocks; i++, n += 8) {
+            store_be32(out + n, o->sack[i].left);
+            store_be32(out + n + 4, o->sack[i].right);
+        }
     }
     return n;
 }

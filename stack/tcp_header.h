@@ -38,13 +38,17 @@
 #define TCP_DEFAULT_MSS 536    /* RFC 9293 §3.7.1, when the peer sends none */
 #define TCP_MAX_SACK_BLOCKS 4
 
+struct tcp_sack_block {
+    uint32_t left, right;      /* [left, right) received, RFC 2018 §3 */
+};
+
 struct tcp_options {
     bool has_mss, has_wscale, sack_permitted, has_timestamp;
     uint16_t mss;
     uint8_t wscale;
     uint32_t tsval, tsecr;
     uint8_t sack_count;
-    struct { uint32_t left, right; } sack[TCP_MAX_SACK_BLOCKS];
+    struct tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
 };
 
 /* A parsed segment, fields in host order. */
@@ -80,7 +84,11 @@ struct tcp_opt_out {
     bool wscale_ok, sack_ok, ts_ok;
     uint8_t wscale;
     uint32_t tsval, tsecr;
+    uint8_t sack_count;        /* SACK blocks to report (RFC 2018 §3) */
+    struct tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
 };
+/* SACK blocks that fit beside a timestamp (RFC 2018 §3: 3 with TS, 4 without). */
+#define TCP_SACK_BLOCKS_WITH_TS 3
 /* Writes the options, padded to a multiple of 4; returns their length. */
 uint32_t tcp_write_options(uint8_t out[TCP_MAX_OPT_LEN], const struct tcp_opt_out *o);
 

@@ -43,6 +43,7 @@ static void listen_input(struct stack *st, struct listener *l, const struct tcp_
      * sends it again once it sees our SYN-ACK. */
     tcp_set_state(t, TCP_SYN_RECEIVED, seg, NULL, "RFC 9293 §3.10.7.2");
     tcp_send_synack(t);
+    tcp_rtt_time(t, t->iss + 1);  /* the handshake gives the first RTT sample */
     tcp_arm_rexmit(t);
 }
 
@@ -174,48 +175,96 @@ static bool our_fin_acked(const struct tcb *t)
     return t->fin_sent && seq_gt(t->snd_una, t->fin_seq);
 }
 
-/* SYN-RECEIVED: an ACK of our SYN completes the handshake. */
+/* SYN-RECEIVED: an ACK of our SYN completes the handshake.  The
+ * connection's clocks and windows start here. */
 static bool synrcvd_ack(struct tcb *t, const struct tcp_segment *seg)
 {
     if (!(seq_lt(t->snd_una, seg->ack) && seq_leq(seg->ack, t->snd_max))) {
         tcp_reply_rst(t->st, seg);  /* <SEQ=SEG.ACK><CTL=RST> */
         return false;
     }
+    const struct stack_config *cfg = &t->st->cfg;
+    tcp_rtt_on_ack(t, seg);
     t->snd_una = seg->ack;
     t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
     t->max_snd_wnd = t->snd_wnd;
     t->snd_wl1 = seg->seq;
     t->snd_wl2 = seg->ack;
     t->retries = 0;
-    t->rto = TCP_INITIAL_RTO;
-    t->rexmit_at = USEC_NEVER;
-    tcp_timer_update(t);
+    t->nodelay = !cfg->nagle;
+    tcp_timer_stop(t, TCP_T_REXMIT);
+    cc_init(t);
+    if (cfg->keepalive)
+        tcp_timer_set(t, TCP_T_KEEPALIVE, t->st->now + cfg->keepalive);
     tcp_set_state(t, TCP_ESTABLISHED, seg, NULL, "RFC 9293 §3.10.7.4 (fifth, SYN-RECEIVED)");
     tcp_app_accept(t);
     return t->state != TCP_CLOSED;
 }
 
-/* SND.UNA moves up to SEG.ACK: drop acknowledged bytes from the send ring
- * and restart (or stop) the retransmission timer (RFC 6298 §5.2, §5.3). */
-static void advance_snd_una(struct tcb *t, uint32_t ack)
+/* RFC 2018 §4 / RFC 6675 §3: record the peer's SACK blocks.  A block must
+ * lie above SND.UNA and within what was sent; anything else (a D-SACK,
+ * or garbage) is ignored. */
+static void sack_update(struct tcb *t, const struct tcp_segment *seg)
 {
-    uint32_t acked = ack - t->snd_una;
+    for (uint32_t i = 0; i < seg->opt.sack_count; i++) {
+        uint32_t l = seg->opt.sack[i].left, r = seg->opt.sack[i].right;
+        if (seq_lt(l, r) && seq_gt(l, t->snd_una) && seq_leq(r, t->snd_max))
+            seq_ranges_add(&t->sacked, l, r);
+    }
+}
+
+/* RFC 5681 §2's duplicate ACK: data outstanding, nothing new in the
+ * segment, same ACK and same window as before. */
+static bool is_dupack(const struct tcb *t, const struct tcp_segment *seg)
+{
+    return t->snd_max != t->snd_una && seg->data_len == 0 &&
+           !(seg->flags & (TCP_SYN | TCP_FIN)) && seg->ack == t->snd_una &&
+           ((uint32_t)seg->wnd << t->snd_wscale) == t->snd_wnd;
+}
+
+/* SND.UNA moves up to SEG.ACK: drop acknowledged bytes from the send ring
+ * and restart (or stop) the retransmission timer (RFC 6298 §5.2, §5.3).
+ * Returns the bytes of sequence space acknowledged. */
+static uint32_t advance_snd_una(struct tcb *t, const struct tcp_segment *seg)
+{
+    uint32_t ack = seg->ack, acked = ack - t->snd_una, bytes = acked;
     if (t->fin_sent && seq_gt(ack, t->fin_seq))
-        acked--;   /* the FIN occupies a sequence number, not a byte */
-    ring_consume(&t->sndq, acked);
+        bytes--;   /* the FIN occupies a sequence number, not a byte */
+    tcp_rtt_on_ack(t, seg);
+    ring_consume(&t->sndq, bytes);
     t->snd_una = ack;
     if (seq_lt(t->snd_nxt, ack))
         t->snd_nxt = ack;  /* acked past a go-back-N rewind */
+    seq_ranges_trim_below(&t->sacked, ack);
     t->retries = 0;
-    t->rto = TCP_INITIAL_RTO;
-    if (t->snd_una == t->snd_max) {
-        t->rexmit_at = USEC_NEVER;
-        tcp_timer_update(t);
-    } else {
+    t->unacked_since = t->st->now;
+    tcp_rto_reset(t);
+    if (t->snd_una == t->snd_max)
+        tcp_timer_stop(t, TCP_T_REXMIT);
+    else
         tcp_arm_rexmit(t);
+    return acked;
+}
+
+/* RFC 9293 §3.10.7.4 fifth: take the window from a segment newer than the
+ * last one used (SND.WL1/WL2).  A window that reopens ends persist mode. */
+static void window_update(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (!(seq_lt(t->snd_wl1, seg->seq) ||
+          (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, seg->ack))))
+        return;
+    uint32_t old = t->snd_wnd;
+    t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
+    t->max_snd_wnd = t->snd_wnd > t->max_snd_wnd ? t->snd_wnd : t->max_snd_wnd;
+    t->snd_wl1 = seg->seq;
+    t->snd_wl2 = seg->ack;
+    if (old == 0 && t->snd_wnd > 0 && tcp_timer_armed(t, TCP_T_PERSIST)) {
+        tcp_timer_stop(t, TCP_T_PERSIST);
+        t->retries = 0;
+        tcp_rto_reset(t);
+        t->snd_nxt = t->snd_una;  /* a probe octet the peer dropped goes again */
+        TCP_TRACE_EVENT(t, "window reopened, persist ends", "RFC 9293 §3.8.6.1");
     }
-    if (acked)
-        tcp_app_sendable(t);
 }
 
 static void enter_timewait(struct tcb *t, const struct tcp_segment *seg, const char *rfc)
@@ -266,22 +315,62 @@ static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
         t->ack_now = true;
         return false;
     }
-    if (seq_gt(seg->ack, t->snd_una))
-        advance_snd_una(t, seg->ack);
-    if (t->state == TCP_CLOSED)
-        return false;  /* the app aborted from on_sendable */
-    /* Window update, only from a segment newer than the last one used. */
-    if (seq_lt(t->snd_wl1, seg->seq) ||
-        (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, seg->ack))) {
-        t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
-        t->max_snd_wnd = t->snd_wnd > t->max_snd_wnd ? t->snd_wnd : t->max_snd_wnd;
-        t->snd_wl1 = seg->seq;
-        t->snd_wl2 = seg->ack;
+    if (t->sack_ok)
+        sack_update(t, seg);
+    bool dup = is_dupack(t, seg);
+    if (seq_gt(seg->ack, t->snd_una)) {
+        uint32_t acked = advance_snd_una(t, seg);
+        cc_on_new_ack(t, acked);
+        tcp_app_sendable(t);
+        if (t->state == TCP_CLOSED)
+            return false;  /* the app aborted from on_sendable */
+    } else if (dup) {
+        cc_on_dupack(t);
     }
+    window_update(t, seg);
     return ack_state_effects(t, seg);
 }
 
 /* --- seventh: segment text -------------------------------------------------- */
+
+/* A full-sized segment from the peer: our MSS less the options it carries. */
+static uint32_t rcv_mss(const struct tcb *t)
+{
+    return t->st->cfg.mtu - 40 - (t->ts_ok ? 12 : 0);
+}
+
+/* Data beyond RCV.NXT waits in the receive ring at its offset, and its
+ * range is remembered (and reported in SACK blocks).  RFC 5681 §4.2: an
+ * out-of-order segment is ACKed at once, so the sender sees the gap. */
+static void hold_out_of_order(struct tcb *t, const struct tcp_segment *seg)
+{
+    uint32_t gap = seg->seq - t->rcv_nxt;
+    if (ring_write_ahead(&t->rcvq, gap, seg->data, seg->data_len) &&
+        seq_ranges_add(&t->ooo, seg->seq, seg->seq + seg->data_len)) {
+        t->ooo_last = seg->seq;
+        stack_count(t->st, EV_TCP_OOO_QUEUED);
+    } else {
+        stack_drop(t->st, DROP_TCP_OOO_FULL);
+    }
+    tcp_ack_owed(t, true);
+}
+
+/* After in-order bytes arrived: held ranges that now touch RCV.NXT join
+ * the in-order data, already in place in the ring.  True if any did. */
+static bool absorb_out_of_order(struct tcb *t)
+{
+    bool any = false;
+    while (t->ooo.n && seq_leq(t->ooo.r[0].start, t->rcv_nxt)) {
+        uint32_t end = t->ooo.r[0].end;
+        if (seq_gt(end, t->rcv_nxt)) {
+            ring_commit(&t->rcvq, end - t->rcv_nxt);
+            t->rcv_nxt = end;
+        }
+        seq_ranges_trim_below(&t->ooo, t->rcv_nxt);
+        any = true;
+    }
+    return any;
+}
 
 static bool text_input(struct tcb *t, const struct tcp_segment *seg)
 {
@@ -293,20 +382,21 @@ static bool text_input(struct tcb *t, const struct tcp_segment *seg)
         stack_drop(t->st, DROP_TCP_DATA_AFTER_FIN);
         return false;
     }
-    t->ack_now = true;
     if (seg->seq != t->rcv_nxt) {
-        /* Out of order.  Without a reassembly queue the bytes are dropped;
-         * the immediate duplicate ACK tells the sender where the gap is
-         * (RFC 9293 §3.10.7.4, seventh; RFC 5681 §4.2). */
-        stack_drop(t->st, DROP_TCP_OUT_OF_ORDER);
-        return false;
+        hold_out_of_order(t, seg);
+        return false;  /* a FIN on it is not in order either */
     }
     uint32_t n = ring_write(&t->rcvq, seg->data, seg->data_len);
     t->rcv_nxt += n;
     if (n < seg->data_len) {
         stack_drop(t->st, DROP_TCP_RCV_BUF_FULL);
+        tcp_ack_owed(t, true);
         return false;  /* a FIN behind missing bytes is not yet in order */
     }
+    /* ACK at once when a gap filled (RFC 5681 §4.2) or two full-sized
+     * segments are unacknowledged (RFC 9293 §3.8.6.3); else delay. */
+    bool filled = absorb_out_of_order(t);
+    tcp_ack_owed(t, filled || t->rcv_nxt - t->last_ack_sent >= TCP_DELACK_SEGMENTS * rcv_mss(t));
     tcp_app_data(t);
     return t->state != TCP_CLOSED;
 }
@@ -353,6 +443,7 @@ static bool special_cases(struct tcb *t, const struct tcp_segment *seg)
     if (t->state == TCP_SYN_RECEIVED && (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
         seg->seq == t->irs) {
         TCP_TRACE_EVENT(t, "retransmitted SYN, resend SYN-ACK", "RFC 9293 §3.8.1");
+        t->rtt_timing = false;  /* Karn: which SYN-ACK is acked is now ambiguous */
         tcp_send_synack(t);
         return true;
     }
@@ -386,6 +477,8 @@ static void synchronized_input(struct tcb *t, const struct tcp_segment *in)
         }
     }
     update_ts_recent(t, in);
+    t->idle_since = t->st->now;   /* the peer is alive (keep-alive) */
+    t->keepalive_probes = 0;
     struct tcp_segment seg = *in;
     trim_to_window(t, &seg);
     if (seg.flags & TCP_RST) {       /* second */

@@ -1,8 +1,14 @@
 /*
  * tcp_output.c -- every TCP segment synack sends is built here: SYN-ACKs,
- * data, FINs, ACKs, challenge ACKs and RSTs.  A segment leaves as a header
- * in st->hdr_buf plus payload slices that point into the send ring, so file
- * bytes are never copied on the way out.
+ * data, FINs, ACKs (now or delayed), window and keep-alive probes,
+ * challenge ACKs and RSTs.  A segment leaves as a header in st->hdr_buf
+ * plus payload slices that point into the send ring, so data is never
+ * copied on the way out.
+ *
+ * What may be sent is the smallest of: what the app queued, the peer's
+ * window (RFC 9293 §3.8.6), the congestion window (tcp_congestion.c), and
+ * one MSS per segment; Nagle (RFC 896) holds back a small segment while
+ * data is unacknowledged.
  */
 #include <string.h>
 
@@ -12,7 +18,7 @@
 
 /* Our timestamp clock: milliseconds (RFC 7323 §5.4 asks for 1 ms to 1 s per
  * tick) plus a per-connection offset. */
-static uint32_t ts_now(const struct tcb *t)
+uint32_t tcp_ts_now(const struct tcb *t)
 {
     return (uint32_t)(t->st->now / 1000) + t->ts_offset;
 }
@@ -33,9 +39,42 @@ static uint16_t window_field(const struct tcb *t, bool syn)
     return (uint16_t)(field > 0xffff ? 0xffff : field);
 }
 
-/* Builds and sends one segment of connection t.  flags decide the options:
- * a SYN carries what was negotiated, every segment carries a timestamp when
- * timestamps are on (RFC 7323 §3.2). */
+/* SACK blocks for our ACK (RFC 2018 §4): the block holding the most
+ * recently received segment first, then the others. */
+static void fill_sack_blocks(const struct tcb *t, struct tcp_opt_out *o)
+{
+    uint32_t max = t->ts_ok ? TCP_SACK_BLOCKS_WITH_TS : TCP_MAX_SACK_BLOCKS;
+    const struct seq_range *recent = seq_ranges_find(&t->ooo, t->ooo_last);
+    o->sack_count = 0;
+    if (recent)
+        o->sack[o->sack_count++] = (struct tcp_sack_block){ recent->start, recent->end };
+    for (uint32_t i = 0; i < t->ooo.n && o->sack_count < max; i++)
+        if (&t->ooo.r[i] != recent)
+            o->sack[o->sack_count++] = (struct tcp_sack_block){ t->ooo.r[i].start, t->ooo.r[i].end };
+}
+
+/* Bookkeeping every segment we send does: what our ACK covered, the right
+ * edge we promised, and that any owed ACK has now gone. */
+static void note_sent(struct tcb *t, uint8_t flags, uint16_t wnd, uint32_t paylen)
+{
+    if (flags & TCP_ACK) {
+        t->last_ack_sent = t->rcv_nxt;
+        t->ack_now = false;
+        t->segs_unacked = 0;
+        tcp_timer_stop(t, TCP_T_DELACK);
+    }
+    if (!(flags & TCP_RST)) {
+        uint32_t edge = t->rcv_nxt + ((uint32_t)wnd << ((flags & TCP_SYN) ? 0 : t->rcv_wscale));
+        if (seq_gt(edge, t->rcv_adv) || t->rcv_adv == 0)
+            t->rcv_adv = edge;
+    }
+    if (paylen || (flags & (TCP_SYN | TCP_FIN)))
+        t->last_send = t->st->now;
+}
+
+/* Builds and sends one segment of connection t.  A SYN carries what was
+ * negotiated, every segment a timestamp when they are on (RFC 7323 §3.2),
+ * and an ACK carries SACK blocks while out-of-order data is held. */
 static void tcb_emit(struct tcb *t, uint8_t flags, uint32_t seq,
                      const struct slice *payload, int npayload, uint32_t paylen)
 {
@@ -44,12 +83,12 @@ static void tcb_emit(struct tcb *t, uint8_t flags, uint32_t seq,
     struct tcp_opt_out o = {
         .syn = syn, .mss = (uint16_t)(st->cfg.mtu - IPV4_HDR_LEN - TCP_HDR_LEN),
         .wscale_ok = t->ws_ok, .sack_ok = t->sack_ok, .ts_ok = t->ts_ok,
-        .wscale = t->rcv_wscale, .tsval = ts_now(t), .tsecr = t->ts_recent,
+        .wscale = t->rcv_wscale, .tsval = tcp_ts_now(t), .tsecr = t->ts_recent,
     };
+    if (t->sack_ok && !syn && t->ooo.n)
+        fill_sack_blocks(t, &o);
     uint8_t opts[TCP_MAX_OPT_LEN];
-    uint32_t optlen = tcp_write_options(opts, &o);
-    if (flags & TCP_RST)
-        optlen = 0;  /* an RST needs no options, as Linux sends it */
+    uint32_t optlen = (flags & TCP_RST) ? 0 : tcp_write_options(opts, &o);
     struct tcp_segment h = {
         .src = t->laddr, .dst = t->raddr, .sport = t->lport, .dport = t->rport,
         .seq = seq, .ack = (flags & TCP_ACK) ? t->rcv_nxt : 0, .flags = flags,
@@ -63,18 +102,20 @@ static void tcb_emit(struct tcb *t, uint8_t flags, uint32_t seq,
     struct slice parts[STACK_MAX_SLICES] = { { st->hdr_buf, IPV4_HDR_LEN + hlen } };
     for (int i = 0; i < npayload; i++)
         parts[1 + i] = payload[i];
-    if (flags & TCP_ACK) {
-        t->last_ack_sent = t->rcv_nxt;
-        t->ack_now = false;
-    }
-    if (!(flags & TCP_RST)) {
-        uint32_t edge = t->rcv_nxt + ((uint32_t)h.wnd << (syn ? 0 : t->rcv_wscale));
-        if (seq_gt(edge, t->rcv_adv) || t->rcv_adv == 0)
-            t->rcv_adv = edge;
-    }
+    note_sent(t, flags, h.wnd, paylen);
     tcp_trace_segment(st, t, "OUT", &h);
     stack_count(st, EV_TCP_SEG_OUT);
     stack_emit(st, parts, 1 + npayload);
+}
+
+/* Sends len bytes of queued data starting at seq, with FIN if asked.  PSH
+ * marks a segment that empties what the app gave us (RFC 9293 §3.9.1.2). */
+static void emit_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin)
+{
+    struct slice data[2];
+    int n = ring_slices(&t->sndq, seq - t->snd_una, len, data);
+    bool push = len && seq + len == t->snd_una + t->sndq.len;
+    tcb_emit(t, TCP_ACK | (push ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), seq, data, n, len);
 }
 
 void tcp_send_synack(struct tcb *t)
@@ -87,6 +128,16 @@ void tcp_send_synack(struct tcb *t)
 void tcp_send_ack(struct tcb *t)
 {
     tcb_emit(t, TCP_ACK, t->snd_nxt, NULL, 0, 0);
+}
+
+/* An ACK is owed: at once, or within the delayed-ACK time (RFC 9293
+ * §3.8.6.3: a receiver may wait, but no more than 0.5 s). */
+void tcp_ack_owed(struct tcb *t, bool now)
+{
+    if (now)
+        t->ack_now = true;
+    else if (!tcp_timer_armed(t, TCP_T_DELACK))
+        tcp_timer_set(t, TCP_T_DELACK, t->st->now + t->st->cfg.delack);
 }
 
 /* RFC 5961 §3.2, §4.2: answer a suspicious RST or SYN with an ACK that
@@ -138,6 +189,8 @@ void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg)
     stack_emit(st, &part, 1);
 }
 
+/* --- data ------------------------------------------------------------------- */
+
 /* Our FIN is in flight: sent, and SND.NXT has not been pulled back before
  * it by a retransmission timeout. */
 static bool fin_outstanding(const struct tcb *t)
@@ -160,26 +213,55 @@ static bool can_send_data(const struct tcb *t)
     }
 }
 
-/* Sends one segment of new data (and FIN if it is the last), within the
- * peer's window and our MSS.  Returns false when nothing more can go. */
-static bool send_one_data_segment(struct tcb *t)
+/* Nagle (RFC 896, RFC 9293 §3.7.4): a segment smaller than the MSS waits
+ * while earlier data is unacknowledged, unless it is the last before our
+ * FIN or the app turned Nagle off.  Resent data never waits. */
+static bool nagle_holds(const struct tcb *t, uint32_t n, uint32_t unsent)
 {
-    uint32_t off = t->snd_nxt - t->snd_una;   /* the ring starts at SND.UNA */
-    uint32_t unsent = t->sndq.len > off ? t->sndq.len - off : 0;
+    if (n >= t->snd_mss || t->nodelay || t->fin_queued || seq_lt(t->snd_nxt, t->snd_max))
+        return false;
+    return n < unsent || t->snd_nxt != t->snd_una;
+}
+
+/* How many bytes from SND.NXT the windows let us send now. */
+static uint32_t sendable_bytes(const struct tcb *t, uint32_t unsent)
+{
     uint32_t wnd_end = t->snd_una + t->snd_wnd;
     uint32_t usable = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
     uint32_t n = unsent < t->snd_mss ? unsent : t->snd_mss;
-    if (n > usable)
-        n = usable;
-    bool last = n == unsent;
-    bool fin = t->fin_queued && last;
-    if (n == 0 && !fin)
+    n = n < usable ? n : usable;
+    uint32_t cc = cc_send_allowance(t);
+    n = n < cc ? n : cc;
+    if (seq_lt(t->snd_nxt, t->snd_max)) {
+        /* Resending after a timeout: stop short of data the peer SACKed. */
+        const struct seq_range *r = seq_ranges_next(&t->sacked, t->snd_nxt);
+        if (r && r->start - t->snd_nxt < n)
+            n = r->start - t->snd_nxt;
+    }
+    return n;
+}
+
+/* Sends one segment from SND.NXT (and FIN if it is the last).  Returns
+ * false when nothing more can go now. */
+static bool send_one_data_segment(struct tcb *t)
+{
+    const struct seq_range *sacked = seq_ranges_find(&t->sacked, t->snd_nxt);
+    if (sacked)
+        t->snd_nxt = sacked->end;  /* the peer has it already */
+    uint32_t off = t->snd_nxt - t->snd_una;
+    uint32_t unsent = t->sndq.len > off ? t->sndq.len - off : 0;
+    uint32_t n = sendable_bytes(t, unsent);
+    bool fin = t->fin_queued && n == unsent;
+    if ((n == 0 && !fin) || nagle_holds(t, n, unsent))
         return false;
-    struct slice data[2];
-    int nslices = ring_slices(&t->sndq, off, n, data);
-    /* PSH when this segment empties what the app gave us (RFC 9293 §3.9.1.2). */
-    uint8_t flags = TCP_ACK | (n && last ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
-    tcb_emit(t, flags, t->snd_nxt, data, nslices, n);
+    bool resend = seq_lt(t->snd_nxt, t->snd_max);
+    if (resend)
+        stack_count(t->st, EV_TCP_RETRANSMITS);
+    else if (n)
+        tcp_rtt_time(t, t->snd_nxt + n);
+    if (t->snd_una == t->snd_max)
+        t->unacked_since = t->st->now;
+    emit_data(t, t->snd_nxt, n, fin);
     t->snd_nxt += n;
     if (fin) {
         t->fin_sent = true;
@@ -187,35 +269,70 @@ static bool send_one_data_segment(struct tcb *t)
         t->snd_nxt++;
     }
     t->snd_max = seq_max(t->snd_max, t->snd_nxt);
-    return !fin && n > 0;
+    return !fin;
+}
+
+/* Resends [seq, seq+len) of the send queue (fast retransmit, recovery),
+ * without moving SND.NXT.  A FIN inside the range goes again too. */
+void tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len)
+{
+    uint32_t off = seq - t->snd_una;
+    uint32_t avail = t->sndq.len > off ? t->sndq.len - off : 0;
+    uint32_t n = len < avail ? len : avail;
+    bool fin = t->fin_sent && seq + n == t->fin_seq && len > n;
+    if (n == 0 && !fin)
+        return;
+    stack_count(t->st, EV_TCP_RETRANSMITS);
+    t->rtt_timing = false;  /* Karn: a resent segment gives no sample */
+    emit_data(t, seq, n, fin);
+}
+
+/* RFC 9293 §3.8.6.1: with the peer's window at zero, keep sending one
+ * octet of new data now and then; the answering ACK reopens the window.
+ * The octet is sent again at each expiry until it is taken. */
+void tcp_send_window_probe(struct tcb *t)
+{
+    stack_count(t->st, EV_TCP_PERSIST_PROBES);
+    TCP_TRACE_EVENT(t, "zero window: probe with one octet", "RFC 9293 §3.8.6.1");
+    if (t->sndq.len == 0) {
+        tcp_send_ack(t);
+        return;
+    }
+    emit_data(t, t->snd_una, 1, false);
+    t->snd_nxt = seq_max(t->snd_nxt, t->snd_una + 1);
+    t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+}
+
+/* RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6: a segment with SEG.SEQ = SND.NXT-1
+ * and no data, which the peer must answer with an ACK. */
+void tcp_send_keepalive(struct tcb *t)
+{
+    stack_count(t->st, EV_TCP_KEEPALIVE_PROBES);
+    TCP_TRACE_EVENT(t, "keep-alive probe", "RFC 9293 §3.8.4");
+    tcb_emit(t, TCP_ACK, t->snd_una - 1, NULL, 0, 0);
+}
+
+/* The peer's window is shut and data waits: the persist timer takes over
+ * from the retransmission timer until the window opens. */
+static void arm_persist_if_stuck(struct tcb *t)
+{
+    bool waiting = t->sndq.len > t->snd_nxt - t->snd_una || (t->fin_queued && !t->fin_sent);
+    if (t->snd_wnd == 0 && waiting && !tcp_timer_armed(t, TCP_T_PERSIST) &&
+        !tcp_timer_armed(t, TCP_T_REXMIT))
+        tcp_timer_set(t, TCP_T_PERSIST, t->st->now + t->rto);
 }
 
 void tcp_output(struct tcb *t)
 {
-    if (can_send_data(t))
+    if (can_send_data(t)) {
+        cc_restart_after_idle(t);
+        cc_recovery_send(t);
         while (send_one_data_segment(t))
             ;
-    if (t->snd_nxt != t->snd_una && t->rexmit_at == USEC_NEVER)
+        arm_persist_if_stuck(t);
+    }
+    if (t->snd_nxt != t->snd_una && t->snd_wnd != 0 && !tcp_timer_armed(t, TCP_T_REXMIT))
         tcp_arm_rexmit(t);
     if (t->ack_now)
         tcp_send_ack(t);
-}
-
-/* RTO expired (RFC 6298 §5.4-5.6): back off and go back to SND.UNA.  A FIN
- * not yet acknowledged goes again after the data before it, at the same
- * sequence number (fin_seq). */
-void tcp_retransmit(struct tcb *t)
-{
-    stack_count(t->st, EV_TCP_RETRANSMITS);
-    t->retries++;
-    t->rto = t->rto * 2 > TCP_MAX_RTO ? TCP_MAX_RTO : t->rto * 2;
-    if (t->state == TCP_SYN_RECEIVED) {
-        TCP_TRACE_EVENT(t, "retransmit SYN-ACK", "RFC 9293 §3.8.1, RFC 6298 §5.5");
-        tcp_send_synack(t);
-    } else {
-        TCP_TRACE_EVENT(t, "retransmission timeout, resend from SND.UNA", "RFC 6298 §5.4");
-        t->snd_nxt = t->snd_una;
-        tcp_output(t);
-    }
-    tcp_arm_rexmit(t);
 }

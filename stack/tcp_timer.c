@@ -57,7 +57,8 @@ void tcp_timer_remove(struct tcb *t)
     sift_down(st, st->heap[i]->heap_idx);
 }
 
-void tcp_timer_update(struct tcb *t)
+/* Re-sorts t after one of its deadlines changed. */
+static void heap_update(struct tcb *t)
 {
     struct stack *st = t->st;
     if (tcb_deadline(t) == USEC_NEVER) {
@@ -73,46 +74,122 @@ void tcp_timer_update(struct tcb *t)
     sift_down(st, t->heap_idx);
 }
 
+void tcp_timer_set(struct tcb *t, enum tcp_timer which, usec_t at)
+{
+    if (t->timer[which] == at)
+        return;
+    t->timer[which] = at;
+    heap_update(t);
+}
+
 void tcp_arm_rexmit(struct tcb *t)
 {
-    t->rexmit_at = t->st->now + t->rto;
-    tcp_timer_update(t);
+    tcp_timer_set(t, TCP_T_REXMIT, t->st->now + t->rto);
 }
 
 /* RFC 9293 §3.10.7.4: TIME-WAIT lasts 2*MSL from the last FIN seen, so
- * that old duplicates die and a lost final ACK can be repeated. */
+ * that old duplicates die and a lost final ACK can be repeated.  Nothing
+ * else is left to time. */
 void tcp_start_timewait(struct tcb *t)
 {
-    t->rexmit_at = USEC_NEVER;
-    t->timewait_at = t->st->now + 2 * t->st->cfg.msl;
-    tcp_timer_update(t);
+    for (int i = 0; i < TCP_TIMER_COUNT; i++)
+        t->timer[i] = USEC_NEVER;
+    tcp_timer_set(t, TCP_T_TIMEWAIT, t->st->now + 2 * t->st->cfg.msl);
 }
 
-/* Retransmission timer expired: resend, or give up after the bound. */
+/* RFC 9293 §3.8.3 (R2) and the user timeout of §3.8.4: after enough
+ * retries, or too long without progress, the connection is reset. */
+static bool give_up(struct tcb *t)
+{
+    const struct stack_config *cfg = &t->st->cfg;
+    if (t->retries >= cfg->max_retries)
+        return true;
+    return cfg->user_timeout && t->st->now - t->unacked_since >= cfg->user_timeout;
+}
+
+static void drop_connection(struct tcb *t, const char *why)
+{
+    stack_count(t->st, EV_TCP_TIMEOUTS);
+    tcp_send_rst(t);
+    tcp_set_state(t, TCP_CLOSED, NULL, why, "RFC 9293 §3.8.3");
+    tcp_app_closed(t, TCP_CLOSED_TIMEOUT);
+    tcb_release(t);
+}
+
 static void rexmit_expired(struct tcb *t)
 {
-    struct stack *st = t->st;
-    t->rexmit_at = USEC_NEVER;
-    tcp_timer_update(t);
-    if (t->state == TCP_SYN_RECEIVED && t->retries >= st->cfg.synack_retries) {
-        /* The peer never completed the handshake: forget it silently, as a
-         * listener that never saw the SYN would (RFC 9293 §3.10.7.2). */
-        tcp_set_state(t, TCP_CLOSED, NULL, "SYN-ACK retransmissions exhausted",
-                      "RFC 9293 §3.8.3");
-        tcb_release(t);
+    tcp_timer_stop(t, TCP_T_REXMIT);
+    if (t->state == TCP_SYN_RECEIVED) {
+        if (t->retries >= t->st->cfg.synack_retries) {
+            /* The peer never completed the handshake: forget it silently,
+             * as a listener that never saw the SYN would. */
+            tcp_set_state(t, TCP_CLOSED, NULL, "SYN-ACK retransmissions exhausted",
+                          "RFC 9293 §3.8.3");
+            tcb_release(t);
+            return;
+        }
+        t->retries++;
+        t->rtt_timing = false;
+        tcp_rto_backoff(t);
+        TCP_TRACE_EVENT(t, "retransmit SYN-ACK", "RFC 9293 §3.8.1, RFC 6298 §5.5");
+        stack_count(t->st, EV_TCP_RETRANSMITS);
+        tcp_send_synack(t);
+        tcp_arm_rexmit(t);
         return;
     }
-    if (t->state != TCP_SYN_RECEIVED && t->retries >= st->cfg.max_retries) {
-        /* RFC 9293 §3.8.3 (R2): after enough retries, close the connection. */
-        stack_count(st, EV_TCP_TIMEOUTS);
-        tcp_send_rst(t);
-        tcp_set_state(t, TCP_CLOSED, NULL, "retransmissions exhausted, sent RST",
-                      "RFC 9293 §3.8.3");
-        tcp_app_closed(t, TCP_CLOSED_TIMEOUT);
-        tcb_release(t);
+    if (give_up(t)) {
+        drop_connection(t, "retransmissions exhausted, sent RST");
         return;
     }
-    tcp_retransmit(t);
+    /* RFC 6298 §5.4-5.6 and RFC 5681 §3.1: back off, shrink cwnd to one
+     * segment and resend from SND.UNA.  After a second timeout in a row
+     * the SACK scoreboard is not trusted any more: the receiver may have
+     * reneged (RFC 6675 §5.1). */
+    t->retries++;
+    stack_count(t->st, EV_TCP_RTO_EXPIRIES);
+    cc_on_rto(t);
+    tcp_rto_backoff(t);
+    if (t->retries > 1)
+        seq_ranges_clear(&t->sacked);
+    t->snd_nxt = t->snd_una;
+    t->rtt_timing = false;
+    tcp_output(t);
+    tcp_arm_rexmit(t);
+}
+
+static void persist_expired(struct tcb *t)
+{
+    tcp_timer_stop(t, TCP_T_PERSIST);
+    if (give_up(t)) {
+        drop_connection(t, "zero-window probes unanswered, sent RST");
+        return;
+    }
+    t->retries++;
+    tcp_send_window_probe(t);
+    tcp_rto_backoff(t);  /* probes back off like retransmissions */
+    tcp_timer_set(t, TCP_T_PERSIST, t->st->now + t->rto);
+}
+
+/* Keep-alive (RFC 9293 §3.8.4, off unless configured): only an idle,
+ * synchronized connection with nothing unacknowledged is probed. */
+static void keepalive_expired(struct tcb *t)
+{
+    const struct stack_config *cfg = &t->st->cfg;
+    usec_t idle = t->st->now - t->idle_since;
+    tcp_timer_stop(t, TCP_T_KEEPALIVE);
+    if (idle < cfg->keepalive) {
+        tcp_timer_set(t, TCP_T_KEEPALIVE, t->idle_since + cfg->keepalive);
+        return;
+    }
+    if (t->keepalive_probes >= TCP_KEEPALIVE_PROBES) {
+        drop_connection(t, "keep-alive probes unanswered, sent RST");
+        return;
+    }
+    if (t->snd_una == t->snd_max) {
+        t->keepalive_probes++;
+        tcp_send_keepalive(t);
+    }
+    tcp_timer_set(t, TCP_T_KEEPALIVE, t->st->now + TCP_KEEPALIVE_INTERVAL);
 }
 
 static void timewait_expired(struct tcb *t)
@@ -121,15 +198,28 @@ static void timewait_expired(struct tcb *t)
     tcb_release(t);
 }
 
+/* Runs the one expired timer of t; the caller loops while any is due. */
+static void run_one(struct tcb *t, usec_t now)
+{
+    if (t->timer[TCP_T_TIMEWAIT] <= now) {
+        timewait_expired(t);
+    } else if (t->timer[TCP_T_REXMIT] <= now) {
+        rexmit_expired(t);
+    } else if (t->timer[TCP_T_PERSIST] <= now) {
+        persist_expired(t);
+    } else if (t->timer[TCP_T_DELACK] <= now) {
+        tcp_timer_stop(t, TCP_T_DELACK);
+        tcp_send_ack(t);
+    } else if (t->timer[TCP_T_KEEPALIVE] <= now) {
+        keepalive_expired(t);
+    } else {
+        tcp_timer_stop(t, TCP_T_APP);
+        tcp_app_timer_fired(t);
+    }
+}
+
 void tcp_timers_run(struct stack *st, usec_t now)
 {
-    while (st->heap_len > 0 && tcb_deadline(st->heap[0]) <= now) {
-        struct tcb *t = st->heap[0];
-        if (t->timewait_at <= now)
-            timewait_expired(t);
-        else if (t->rexmit_at <= now)
-            rexmit_expired(t);
-        else
-            tcp_app_timer_fired(t);
-    }
+    while (st->heap_len > 0 && tcb_deadline(st->heap[0]) <= now)
+        run_one(st->heap[0], now);
 }
