@@ -56,8 +56,9 @@ struct stack *stack_new(const struct stack_config *cfg, const struct stack_io *i
         stack_free(st);
         return NULL;
     }
-    st->icmp_rl.per_sec = cfg->icmp_rate;
-    st->challenge_rl.per_sec = cfg->challenge_ack_rate;
+    /* Buckets start full: the first second of the clock gets its quota too. */
+    st->icmp_rl = (struct rate_limit){ cfg->icmp_rate, cfg->icmp_rate, 0 };
+    st->challenge_rl = (struct rate_limit){ cfg->challenge_ack_rate, cfg->challenge_ack_rate, 0 };
     return st;
 }
 

@@ -44,6 +44,8 @@ enum tcp_state {
 #define TCP_INITIAL_RTO (1 * USEC_PER_SEC)
 /* Upper bound on the RTO, RFC 6298 §2.5 allows a maximum of at least 60 s. */
 #define TCP_MAX_RTO (60 * USEC_PER_SEC)
+/* RFC 6298 §5.7: the RTO once the handshake needed a retransmission. */
+#define TCP_SYN_LOSS_RTO (3 * USEC_PER_SEC)
 /* RFC 6298 §2.4's clock granularity G. */
 #define TCP_CLOCK_GRANULARITY 1000
 /* Fast retransmit after this many duplicate ACKs (RFC 5681 §3.2). */

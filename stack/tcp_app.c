@@ -28,15 +28,14 @@ size_t tcp_recv_ready(const struct tcp_conn *c)
 size_t tcp_recv(struct tcp_conn *c, void *buf, size_t cap)
 {
     struct tcb *t = conn_tcb(c);
-    uint32_t before = tcp_rcv_window(t);
     uint32_t n = ring_peek(&t->rcvq, 0, buf, cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap);
     ring_consume(&t->rcvq, n);
-    /* Window update (RFC 9293 §3.8.6.2.2, receiver side of SWS avoidance):
-     * announce the reopened window once it has grown by a full segment or
-     * half the buffer, not for every byte read. */
-    uint32_t grown = tcp_rcv_window(t) - before;
-    uint32_t threshold = t->snd_mss < t->rcvq.cap / 2 ? t->snd_mss : t->rcvq.cap / 2;
-    if (n && before < threshold && grown >= threshold &&
+    /* Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2): announce the
+     * reopened window once its right edge can move past the one we last
+     * advertised by min(buffer/2, MSS), not for every byte read. */
+    uint32_t edge = t->rcv_nxt + tcp_rcv_window(t);
+    uint32_t step = t->snd_mss < t->rcvq.cap / 2 ? t->snd_mss : t->rcvq.cap / 2;
+    if (n && seq_geq(edge, t->rcv_adv + step) &&
         (t->state == TCP_ESTABLISHED || t->state == TCP_FIN_WAIT_1 ||
          t->state == TCP_FIN_WAIT_2)) {
         t->ack_now = true;

@@ -86,7 +86,7 @@ static bool seq_acceptable(const struct tcb *t, const struct tcp_segment *seg)
 /* Cuts what lies outside the window: bytes before RCV.NXT are duplicates,
  * bytes past RCV.NXT+RCV.WND do not fit ("trimmed to the window", §3.10.7.4).
  * A SYN or FIN cut off goes with its bytes. */
-static void trim_to_window(const struct tcb *t, struct tcp_segment *s)
+static void trim_to_window(struct tcb *t, struct tcp_segment *s)
 {
     if (seq_lt(s->seq, t->rcv_nxt)) {
         uint32_t dup = t->rcv_nxt - s->seq;
@@ -105,9 +105,12 @@ static void trim_to_window(const struct tcb *t, struct tcp_segment *s)
     }
     uint32_t room = tcp_rcv_window(t) - (s->seq - t->rcv_nxt);
     if (seq_geq(s->seq, t->rcv_nxt) && s->data_len > room) {
+        /* Bytes past the window, a zero-window probe's octet among them:
+         * the ACK that answers tells the sender our window (§3.8.6.1). */
         stack_drop(t->st, DROP_TCP_RCV_BUF_FULL);
         s->data_len = room;
         s->flags &= (uint8_t)~TCP_FIN;
+        tcp_ack_owed(t, true);
     }
 }
 
@@ -185,6 +188,10 @@ static bool synrcvd_ack(struct tcb *t, const struct tcp_segment *seg)
     }
     const struct stack_config *cfg = &t->st->cfg;
     tcp_rtt_on_ack(t, seg);
+    /* RFC 6298 §5.7: if the SYN-ACK had to be resent and no sample was
+     * taken, data starts with a 3 s RTO rather than the initial 1 s. */
+    if (t->retries && !t->rtt_valid)
+        t->rto = TCP_SYN_LOSS_RTO;
     t->snd_una = seg->ack;
     t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
     t->max_snd_wnd = t->snd_wnd;
@@ -470,7 +477,8 @@ static void synchronized_input(struct tcb *t, const struct tcp_segment *in)
     if (!seq_acceptable(t, in)) {
         /* A zero window still takes a valid ACK or RST at RCV.NXT. */
         if (!(tcp_rcv_window(t) == 0 && in->seq == t->rcv_nxt)) {
-            stack_drop(t->st, DROP_TCP_UNACCEPTABLE);
+            stack_drop(t->st, (in->flags & TCP_RST) ? DROP_TCP_RST_OUT_OF_WINDOW
+                                                    : DROP_TCP_UNACCEPTABLE);
             if (!(in->flags & TCP_RST))
                 t->ack_now = true;
             return;

@@ -134,7 +134,7 @@ void tcp_send_ack(struct tcb *t)
  * §3.8.6.3: a receiver may wait, but no more than 0.5 s). */
 void tcp_ack_owed(struct tcb *t, bool now)
 {
-    if (now)
+    if (now || t->st->cfg.delack == 0)
         t->ack_now = true;
     else if (!tcp_timer_armed(t, TCP_T_DELACK))
         tcp_timer_set(t, TCP_T_DELACK, t->st->now + t->st->cfg.delack);
@@ -215,12 +215,14 @@ static bool can_send_data(const struct tcb *t)
 
 /* Nagle (RFC 896, RFC 9293 §3.7.4): a segment smaller than the MSS waits
  * while earlier data is unacknowledged, unless it is the last before our
- * FIN or the app turned Nagle off.  Resent data never waits. */
-static bool nagle_holds(const struct tcb *t, uint32_t n, uint32_t unsent)
+ * FIN or the app turned Nagle off.  Resent data never waits.  With nothing
+ * in flight whatever the window allows goes at once, which is also the
+ * sender's silly-window override (§3.8.6.2.1) without a timer. */
+static bool nagle_holds(const struct tcb *t, uint32_t n)
 {
     if (n >= t->snd_mss || t->nodelay || t->fin_queued || seq_lt(t->snd_nxt, t->snd_max))
         return false;
-    return n < unsent || t->snd_nxt != t->snd_una;
+    return t->snd_nxt != t->snd_una;
 }
 
 /* How many bytes from SND.NXT the windows let us send now. */
@@ -252,7 +254,7 @@ static bool send_one_data_segment(struct tcb *t)
     uint32_t unsent = t->sndq.len > off ? t->sndq.len - off : 0;
     uint32_t n = sendable_bytes(t, unsent);
     bool fin = t->fin_queued && n == unsent;
-    if ((n == 0 && !fin) || nagle_holds(t, n, unsent))
+    if ((n == 0 && !fin) || nagle_holds(t, n))
         return false;
     bool resend = seq_lt(t->snd_nxt, t->snd_max);
     if (resend)

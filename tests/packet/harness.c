@@ -162,6 +162,7 @@ long h_conn_send(struct harness *h, int i, const uint8_t *data, size_t len);
 int h_conn_close(struct harness *h, int i);
 int h_conn_abort(struct harness *h, int i);
 int h_conn_read(struct harness *h, int i);
+int h_conn_read_max(struct harness *h, int i, int max);
 unsigned long long h_counter_drop(struct harness *h, int reason);
 unsigned long long h_counter_event(struct harness *h, int ev);
 unsigned h_conn_count(struct harness *h);
@@ -195,6 +196,11 @@ int h_set(struct harness *h, const char *name, unsigned long long v)
     else if (!strcmp(name, "challenge_ack_rate")) c->challenge_ack_rate = (uint32_t)v;
     else if (!strcmp(name, "trace_level")) c->trace_level = (enum trace_level)v;
     else if (!strcmp(name, "addr")) c->addr = (uint32_t)v;
+    else if (!strcmp(name, "min_rto")) c->min_rto = v;
+    else if (!strcmp(name, "delack")) c->delack = v;
+    else if (!strcmp(name, "nagle")) c->nagle = v != 0;
+    else if (!strcmp(name, "keepalive")) c->keepalive = v;
+    else if (!strcmp(name, "user_timeout")) c->user_timeout = v;
     else if (!strcmp(name, "close_on_eof")) h->close_on_eof = (int)v;
     else if (!strcmp(name, "read_enabled")) h->read_enabled = (int)v;
     else return -1;
@@ -293,6 +299,18 @@ int h_conn_read(struct harness *h, int i)
     if (!hc || !hc->c)
         return -1;
     size_t n = tcp_recv(hc->c, hc->rx + hc->rx_len, H_CONN_RX - hc->rx_len);
+    hc->rx_len += n;
+    return (int)n;
+}
+
+/* Reads at most max bytes: an app that reads in small pieces. */
+int h_conn_read_max(struct harness *h, int i, int max)
+{
+    struct hconn *hc = conn_at(h, i);
+    if (!hc || !hc->c || max < 0)
+        return -1;
+    size_t room = H_CONN_RX - hc->rx_len;
+    size_t n = tcp_recv(hc->c, hc->rx + hc->rx_len, (size_t)max < room ? (size_t)max : room);
     hc->rx_len += n;
     return (int)n;
 }

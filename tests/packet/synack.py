@@ -52,6 +52,7 @@ def lib():
         L.h_conn_send.restype = ctypes.c_long
         for name in ("h_conn_close", "h_conn_abort", "h_conn_read"):
             getattr(L, name).argtypes = [ctypes.c_void_p, ctypes.c_int]
+        L.h_conn_read_max.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
         for name in ("h_counter_drop", "h_counter_event"):
             f = getattr(L, name)
             f.argtypes = [ctypes.c_void_p, ctypes.c_int]
@@ -86,7 +87,13 @@ CLOSED_NORMALLY, CLOSED_RESET, CLOSED_TIMEOUT, CLOSED_ABORTED = range(4)
 class Stack:
     """One stack core on virtual time, listening on SERVER:port."""
 
+    # Scenarios run with a 5 ms delayed-ACK timer so their timelines stay
+    # short; test_delack.py checks the real default (40 ms) explicitly.
+    TEST_DELACK = 5_000
+
     def __init__(self, port=80, placeholder=False, **cfg):
+        cfg.setdefault("delack", self.TEST_DELACK)
+        self.delack = cfg["delack"]
         self.L = lib()
         self.h = self.L.h_new()
         self.L.h_set_key(self.h, KEY)
@@ -181,6 +188,10 @@ class Stack:
 
     def app_read(self, i=0):
         return self.L.h_conn_read(self.h, i)
+
+    def app_read_max(self, n, i=0):
+        """Reads at most n bytes, as an app reading in small pieces would."""
+        return self.L.h_conn_read_max(self.h, i, n)
 
     def drops(self, name):
         return self.L.h_counter_drop(self.h, DROPS[name])
