@@ -10,6 +10,7 @@
  * one MSS per segment; Nagle (RFC 896) holds back a small segment while
  * data is unacknowledged.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "stack/ipv4.h"
@@ -243,6 +244,15 @@ static uint32_t sendable_bytes(const struct tcb *t, uint32_t unsent)
     return n;
 }
 
+/* One trace line per resent segment: which bytes, and why (RFC section). */
+static void trace_resend(struct tcb *t, uint32_t seq, uint32_t len, const char *rfc,
+                         const char *file, int line)
+{
+    char what[96];
+    snprintf(what, sizeof what, "retransmit seq=%u (rel %u) len=%u", seq, seq - t->iss, len);
+    tcp_trace_event(t, what, rfc, file, line);
+}
+
 /* Sends one segment from SND.NXT (and FIN if it is the last).  Returns
  * false when nothing more can go now. */
 static bool send_one_data_segment(struct tcb *t)
@@ -257,9 +267,10 @@ static bool send_one_data_segment(struct tcb *t)
     if ((n == 0 && !fin) || nagle_holds(t, n))
         return false;
     bool resend = seq_lt(t->snd_nxt, t->snd_max);
-    if (resend)
+    if (resend) {
         stack_count(t->st, EV_TCP_RETRANSMITS);
-    else if (n)
+        trace_resend(t, t->snd_nxt, n, "RFC 6298 §5.4", __FILE__, __LINE__);
+    } else if (n)
         tcp_rtt_time(t, t->snd_nxt + n);
     if (t->snd_una == t->snd_max)
         t->unacked_since = t->st->now;
@@ -285,6 +296,8 @@ void tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len)
     if (n == 0 && !fin)
         return;
     stack_count(t->st, EV_TCP_RETRANSMITS);
+    trace_resend(t, seq, n, t->sack_ok ? "RFC 6675 §5" : "RFC 5681 §3.2, RFC 6582 §3.2",
+                 __FILE__, __LINE__);
     t->rtt_timing = false;  /* Karn: a resent segment gives no sample */
     emit_data(t, seq, n, fin);
 }
