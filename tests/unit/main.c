@@ -18,6 +18,9 @@ int main(void)
     srunner_add_suite(sr, ring_suite());
     srunner_add_suite(sr, counters_suite());
     srunner_add_suite(sr, tcp_state_suite());
+    srunner_add_suite(sr, http_parser_suite());
+    srunner_add_suite(sr, http_files_suite());
+    srunner_add_suite(sr, http_server_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     int run = srunner_ntests_run(sr);

@@ -14,5 +14,8 @@ Suite *isn_suite(void);
 Suite *ring_suite(void);
 Suite *counters_suite(void);
 Suite *tcp_state_suite(void);
+Suite *http_parser_suite(void);
+Suite *http_files_suite(void);
+Suite *http_server_suite(void);
 
 #endif

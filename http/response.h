@@ -1,0 +1,49 @@
+/*
+ * response.h -- one response as the server plans it: status, the header
+ * fields it needs, and where its content comes from (a constant page or a
+ * file streamed through the host).
+ */
+#ifndef SYNACK_RESPONSE_H
+#define SYNACK_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/conditional.h"
+
+#define HTTP_ALLOW "GET, HEAD, OPTIONS"  /* the methods synack serves */
+
+enum http_content_range {
+    HTTP_CR_NONE,
+    HTTP_CR_RANGE,          /* Content-Range: bytes first-last/size (206) */
+    HTTP_CR_UNSATISFIED,    /* Content-Range: bytes * / size, no spaces (416) */
+};
+
+struct http_response {
+    int status;
+    const char *content_type;    /* NULL: no Content-Type */
+    bool has_length;             /* Content-Length: length (never on 304) */
+    uint64_t length;             /* bytes of content this response carries */
+    bool has_validators;         /* ETag and Last-Modified */
+    char etag[HTTP_ETAG_LEN];
+    int64_t last_modified;
+    bool accept_ranges;          /* Accept-Ranges: bytes (RFC 9110 §14.3) */
+    enum http_content_range content_range;
+    uint64_t range_first, range_last, full_size;
+    bool allow;                  /* Allow: HTTP_ALLOW (405, OPTIONS) */
+    bool send_body;              /* false for HEAD and 304 (RFC 9110 §9.3.2, §15.4.5) */
+    const char *body;            /* the content in memory, or NULL ... */
+    void *file;                  /* ... a host file handle, read from offset */
+    uint64_t offset;
+    const char *why;             /* an error worth a log line, or NULL */
+};
+
+/* Writes the status line and header section; returns its length, or 0
+ * when cap is too small.  keep_alive picks the Connection field. */
+size_t http_response_head(const struct http_response *r, int64_t now, const char *server,
+                          bool keep_alive, char *out, size_t cap);
+/* A response of our own: the status and its small page (status.c). */
+void http_response_error(struct http_response *r, int status, bool send_body);
+
+#endif

@@ -1,0 +1,519 @@
+/*
+ * server.c -- the HTTP/1.1 server on the app interface: one struct
+ * http_conn per TCP connection, driven by the stack's callbacks.
+ *
+ * A connection is a loop (serve()) over two steps:
+ *   read   -- feed received bytes to the parser until one request is whole;
+ *   answer -- route it (router: method, then static_files.c), write the
+ *             head, then stream the content, never more than
+ *             tcp_send_space() at a time; on_sendable resumes it.
+ * Requests are answered strictly one after another, which is what makes
+ * pipelining (RFC 9112 §9.3.2) come out in order: while a response is
+ * going out, later requests wait unread in the small inbox and in TCP's
+ * receive buffer, whose closing window holds the client back.  So a
+ * connection's memory is bounded: the inbox, one response head, and the
+ * parser's buffer, which exists only while a request is being read.
+ *
+ * Timeouts use the app timer (tcp_app_timer) on tcp_now()'s clock:
+ * --header-timeout from a request's first byte to its end of head, which
+ * a slowloris client trickling one byte at a time cannot stretch, and
+ * --idle-timeout for a quiet connection, a stalled body or a stalled
+ * client that stopped reading our response.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/access_log.h"
+#include "http/response.h"
+#include "http/server.h"
+#include "http/static_files.h"
+#include "stack/tcp_app.h"
+
+#define HTTP_INBOX_SIZE 2048        /* received, not yet parsed (pipelined) bytes */
+#define HTTP_MAX_RESPONSE_HEAD 1024 /* our status line and fields */
+#define HTTP_SEND_CHUNK 65536       /* file bytes read per tcp_send() */
+#define HTTP_LOG_LINE 512
+#define USEC_PER_SEC_U64 1000000ull
+
+/* Bounds whose hits are logged, each thinned on its own. */
+enum http_bound {
+    BOUND_PARSE,     /* 400/413/414/431/501/505 from the parser */
+    BOUND_HEADER_TIMEOUT,
+    BOUND_IDLE_TIMEOUT,
+    BOUND_SEND_STALL,
+    BOUND_MEMORY,
+    BOUND_FILE_ERROR,
+    BOUND_COUNT
+};
+
+struct http_server {
+    struct http_config cfg;
+    struct http_host host;
+    char *path;                 /* scratch for the normalised path */
+    size_t path_cap;
+    uint64_t bound_hits[BOUND_COUNT];
+    uint8_t chunk[HTTP_SEND_CHUNK];  /* file bytes on their way to tcp_send() */
+};
+
+struct http_conn {
+    struct http_server *srv;
+    struct tcp_conn *c;
+    uint32_t peer_addr;
+    struct http_parser req;     /* buffers allocated while a request is read */
+    bool have_parser;
+    char in[HTTP_INBOX_SIZE];
+    uint32_t in_off, in_len;
+
+    bool responding;
+    struct http_response resp;
+    char head[HTTP_MAX_RESPONSE_HEAD];
+    uint32_t head_len, head_sent;
+    uint64_t body_sent;
+    bool keep_alive;            /* after this response */
+
+    bool peer_eof;              /* the client sent FIN */
+    bool closing;               /* we called tcp_close() */
+    uint64_t request_start;     /* tcp_now() at the request's first byte */
+    uint64_t last_activity;     /* tcp_now() at the last progress either way */
+};
+
+/* What a step of the loop left behind. */
+enum step { STEP_GO_ON, STEP_WAIT, STEP_GONE };
+
+void http_config_defaults(struct http_config *cfg)
+{
+    cfg->limits = (struct http_limits){HTTP_DEFAULT_MAX_REQUEST_LINE,
+                                       HTTP_DEFAULT_MAX_HEADER_BYTES, HTTP_DEFAULT_MAX_HEADERS,
+                                       HTTP_DEFAULT_MAX_BODY};
+    cfg->idle_timeout = HTTP_DEFAULT_IDLE_TIMEOUT_SEC * USEC_PER_SEC_U64;
+    cfg->header_timeout = HTTP_DEFAULT_HEADER_TIMEOUT_SEC * USEC_PER_SEC_U64;
+    cfg->server_name = "synack";
+}
+
+/* --- logging ------------------------------------------------------------- */
+
+/* One line on the 1st, 2nd, 4th, 8th ... hit of a bound, as the stack
+ * does: visible, never a flood. */
+__attribute__((format(printf, 3, 4)))
+static void log_bound(struct http_server *s, enum http_bound b, const char *fmt, ...)
+{
+    char line[HTTP_LOG_LINE];
+    va_list ap;
+    uint64_t n = ++s->bound_hits[b];
+    if (!s->host.log || (n & (n - 1)) != 0)
+        return;
+    va_start(ap, fmt);
+    int k = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (k > 0 && (size_t)k < sizeof line - 24)
+        snprintf(line + k, sizeof line - (size_t)k, " (%llu so far)", (unsigned long long)n);
+    s->host.log(s->host.ctx, line);
+}
+
+static void access_log(struct http_conn *hc)
+{
+    struct http_server *s = hc->srv;
+    char line[HTTP_ACCESS_LOG_LINE];
+    if (!s->host.access_log)
+        return;
+    http_access_log_line(line, sizeof line, hc->peer_addr, s->host.wall_clock(s->host.ctx),
+                         hc->have_parser ? &hc->req : NULL, hc->resp.status, hc->body_sent);
+    s->host.access_log(s->host.ctx, line);
+}
+
+/* --- planning a response ------------------------------------------------- */
+
+/* The router: what each method gets (RFC 9110 §9, §15.5.6, §15.6.2). */
+static void route(struct http_conn *hc)
+{
+    struct http_server *s = hc->srv;
+    struct http_parser *req = &hc->req;
+    struct http_response *r = &hc->resp;
+    bool star = req->target.len == 1 && req->target.p[0] == '*';
+
+    switch (req->method) {
+    case HTTP_METHOD_GET:
+    case HTTP_METHOD_HEAD:
+        http_static_plan(&s->host, req, s->path, s->path_cap, r);
+        break;
+    case HTTP_METHOD_OPTIONS:
+        /* §9.3.7: Allow, and Content-Length: 0 for no content. */
+        http_response_error(r, 200, false);
+        r->allow = true;
+        break;
+    case HTTP_METHOD_UNKNOWN:
+        http_response_error(r, 501, true);
+        break;
+    default:
+        http_response_error(r, 405, true);  /* known, but files are read-only */
+        r->allow = true;
+        break;
+    }
+    if (star && req->method != HTTP_METHOD_OPTIONS)
+        http_response_error(r, 400, req->method != HTTP_METHOD_HEAD);
+    if (r->why)
+        log_bound(s, BOUND_FILE_ERROR, "http: %s", r->why);
+}
+
+/* Plans the answer to the request just read (or to its error), and writes
+ * its head.  Errors from the parser end the connection: after a framing
+ * error the next request's start cannot be found. */
+static void plan(struct http_conn *hc, int error_status)
+{
+    struct http_server *s = hc->srv;
+    struct http_response *r = &hc->resp;
+    if (error_status) {
+        http_response_error(r, error_status, hc->req.method != HTTP_METHOD_HEAD);
+        hc->keep_alive = false;
+    } else {
+        route(hc);
+        hc->keep_alive = hc->req.keep_alive && !hc->peer_eof;
+    }
+    hc->head_len = (uint32_t)http_response_head(r, s->host.wall_clock(s->host.ctx),
+                                                s->cfg.server_name, hc->keep_alive, hc->head,
+                                                sizeof hc->head);
+    if (hc->head_len == 0) {  /* cannot happen with our fields; stay correct anyway */
+        if (r->file)
+            s->host.close(s->host.ctx, r->file);
+        http_response_error(r, 500, true);
+        hc->keep_alive = false;
+        hc->head_len = (uint32_t)http_response_head(r, 0, "synack", false, hc->head,
+                                                    sizeof hc->head);
+    }
+    hc->head_sent = 0;
+    hc->body_sent = 0;
+    hc->responding = true;
+}
+
+/* --- reading a request --------------------------------------------------- */
+
+/* Parser buffers exist only while a request is read: an idle keep-alive
+ * connection holds none (the same rule the stack follows for its rings). */
+static bool parser_ready(struct http_conn *hc)
+{
+    if (hc->have_parser)
+        return true;
+    if (http_parser_init(&hc->req, &hc->srv->cfg.limits) != 0) {
+        log_bound(hc->srv, BOUND_MEMORY, "http: out of memory for a request buffer of %u "
+                  "bytes; connection reset (lower --max-header-bytes or --max-conns)",
+                  hc->srv->cfg.limits.max_request_line + hc->srv->cfg.limits.max_header_bytes);
+        return false;
+    }
+    hc->have_parser = true;
+    return true;
+}
+
+static void parser_release(struct http_conn *hc)
+{
+    if (hc->have_parser)
+        http_parser_free(&hc->req);
+    hc->have_parser = false;
+}
+
+static void log_parse_error(struct http_conn *hc)
+{
+    const struct http_parser *p = &hc->req;
+    uint32_t a = hc->peer_addr;
+    log_bound(hc->srv, BOUND_PARSE, "http: %u.%u.%u.%u: %d: %s", a >> 24, (a >> 16) & 255,
+              (a >> 8) & 255, a & 255, p->error, p->why);
+}
+
+/* Feeds the inbox to the parser, refilling it from TCP, until one request
+ * is whole (STEP_GO_ON) or the bytes run out (STEP_WAIT). */
+static enum step read_request(struct http_conn *hc)
+{
+    uint64_t now = tcp_now(hc->c);
+    for (;;) {
+        if (hc->in_off == hc->in_len) {
+            hc->in_off = 0;
+            hc->in_len = (uint32_t)tcp_recv(hc->c, hc->in, sizeof hc->in);
+            if (hc->in_len == 0)
+                return STEP_WAIT;
+            hc->last_activity = now;
+        }
+        if (!parser_ready(hc)) {
+            tcp_abort(hc->c);
+            return STEP_GONE;
+        }
+        bool started = hc->req.started;
+        hc->in_off += (uint32_t)http_parser_feed(&hc->req, hc->in + hc->in_off,
+                                                 hc->in_len - hc->in_off);
+        if (!started && hc->req.started)
+            hc->request_start = now;
+        if (hc->req.state == HTTP_PARSE_ERROR) {
+            log_parse_error(hc);
+            plan(hc, hc->req.error);
+            return STEP_GO_ON;
+        }
+        if (hc->req.state == HTTP_PARSE_DONE) {
+            plan(hc, 0);
+            return STEP_GO_ON;
+        }
+    }
+}
+
+/* --- sending a response ---------------------------------------------------- */
+
+/* Bytes of content still to send. */
+static uint64_t body_left(const struct http_conn *hc)
+{
+    const struct http_response *r = &hc->resp;
+    return r->send_body ? r->length - hc->body_sent : 0;
+}
+
+/* One piece of file content, read only as far as TCP can take it now. */
+static enum step send_file_piece(struct http_conn *hc, size_t space)
+{
+    struct http_server *s = hc->srv;
+    struct http_response *r = &hc->resp;
+    uint64_t left = body_left(hc);
+    size_t want = space < sizeof s->chunk ? space : sizeof s->chunk;
+    if (want > left)
+        want = (size_t)left;
+    int64_t got = s->host.read(s->host.ctx, r->file, r->offset + hc->body_sent, s->chunk, want);
+    if (got <= 0) {
+        /* Mid-response there is no status left to change: end the
+         * connection, so the client sees a short body, not a wrong one. */
+        log_bound(s, BOUND_FILE_ERROR, "http: %s a file after %llu bytes; connection reset",
+                  got < 0 ? "cannot read" : "unexpected end of",
+                  (unsigned long long)hc->body_sent);
+        tcp_abort(hc->c);
+        return STEP_GONE;
+    }
+    hc->body_sent += tcp_send(hc->c, s->chunk, (size_t)got);
+    return STEP_GO_ON;
+}
+
+/* Queues what TCP takes of buf; STEP_WAIT when it took nothing (the send
+ * buffer is full, or the connection can no longer send). */
+static enum step send_bytes(struct http_conn *hc, const void *buf, size_t len, uint64_t *sent)
+{
+    size_t n = tcp_send(hc->c, buf, len);
+    *sent += n;
+    return n ? STEP_GO_ON : STEP_WAIT;
+}
+
+/* Pushes head and content while send space lasts.  STEP_GO_ON when all of
+ * the response is queued. */
+static enum step push_response(struct http_conn *hc)
+{
+    struct http_response *r = &hc->resp;
+    uint64_t before = hc->head_sent + hc->body_sent, head_sent = hc->head_sent;
+    enum step st = STEP_GO_ON;
+    while (st == STEP_GO_ON) {
+        size_t space = tcp_send_space(hc->c);
+        if (hc->head_sent < hc->head_len) {
+            st = send_bytes(hc, hc->head + hc->head_sent, hc->head_len - hc->head_sent,
+                            &head_sent);
+            hc->head_sent = (uint32_t)head_sent;
+        } else if (body_left(hc) == 0) {
+            break;
+        } else if (space == 0) {
+            st = STEP_WAIT;
+        } else if (r->file) {
+            st = send_file_piece(hc, space);
+        } else {
+            st = send_bytes(hc, r->body + hc->body_sent, (size_t)body_left(hc), &hc->body_sent);
+        }
+    }
+    if (st != STEP_GONE && hc->head_sent + hc->body_sent != before)
+        hc->last_activity = tcp_now(hc->c);
+    return st;
+}
+
+/* We close first (FIN-WAIT-1, RFC 9293 §3.10.4); the FIN gets a full
+ * --idle-timeout to be answered before the connection is reset. */
+static void start_close(struct http_conn *hc)
+{
+    hc->closing = true;
+    hc->last_activity = tcp_now(hc->c);
+    tcp_close(hc->c);
+}
+
+/* The response is queued: log it, then close or get ready for the next. */
+static void finish_response(struct http_conn *hc)
+{
+    struct http_server *s = hc->srv;
+    access_log(hc);
+    if (hc->resp.file)
+        s->host.close(s->host.ctx, hc->resp.file);
+    hc->resp.file = NULL;
+    hc->responding = false;
+    if (!hc->keep_alive) {
+        start_close(hc);
+        return;
+    }
+    http_parser_reset(&hc->req);
+    if (hc->in_off == hc->in_len && tcp_recv_ready(hc->c) == 0)
+        parser_release(hc);
+}
+
+/* --- the loop ---------------------------------------------------------------- */
+
+static uint64_t deadline(const struct http_conn *hc)
+{
+    const struct http_config *cfg = &hc->srv->cfg;
+    if (!hc->responding && !hc->closing && hc->have_parser && hc->req.started &&
+        !http_parser_head_done(&hc->req))
+        return hc->request_start + cfg->header_timeout;
+    return hc->last_activity + cfg->idle_timeout;
+}
+
+/* Reads and answers requests until input or send space runs out. */
+static void serve(struct http_conn *hc)
+{
+    enum step st = STEP_GO_ON;
+    while (st == STEP_GO_ON && !hc->closing) {
+        if (hc->responding) {
+            st = push_response(hc);
+            if (st == STEP_GO_ON)
+                finish_response(hc);
+            continue;
+        }
+        st = read_request(hc);
+        if (st == STEP_WAIT && hc->peer_eof) {
+            /* The client is done sending; a partial request can never end. */
+            start_close(hc);
+        }
+    }
+    if (st != STEP_GONE)
+        tcp_app_timer(hc->c, deadline(hc));
+}
+
+/* --- the app interface ------------------------------------------------------- */
+
+static void *on_accept(void *app, struct tcp_conn *c)
+{
+    struct http_conn *hc = calloc(1, sizeof *hc);
+    uint16_t port;
+    if (!hc) {
+        log_bound(app, BOUND_MEMORY, "http: out of memory for a connection; refused "
+                  "(lower --max-conns)");
+        return NULL;
+    }
+    hc->srv = app;
+    hc->c = c;
+    tcp_conn_peer(c, &hc->peer_addr, &port);
+    hc->last_activity = tcp_now(c);
+    tcp_app_timer(c, deadline(hc));
+    return hc;
+}
+
+static void on_data(void *state, struct tcp_conn *c)
+{
+    struct http_conn *hc = state;
+    if (hc->closing) {
+        char discard[512];
+        while (tcp_recv(c, discard, sizeof discard) > 0)
+            ;  /* after our FIN nothing more is read; keep the window open */
+        return;
+    }
+    if (!hc->responding)  /* else the bytes wait: answers go out in order */
+        serve(hc);
+}
+
+static void on_sendable(void *state, struct tcp_conn *c)
+{
+    (void)c;
+    serve(state);
+}
+
+static void on_eof(void *state, struct tcp_conn *c)
+{
+    struct http_conn *hc = state;
+    (void)c;
+    hc->peer_eof = true;
+    if (!hc->closing && !hc->responding)
+        serve(hc);
+}
+
+/* A deadline passed: say why once, then end the connection the way that
+ * fits its state (RFC 9110 §15.5.9 for a request that never finished). */
+static void on_timer(void *state, struct tcp_conn *c)
+{
+    struct http_conn *hc = state;
+    struct http_server *s = hc->srv;
+    uint64_t now = tcp_now(c), due = deadline(hc);
+    if (now < due) {
+        tcp_app_timer(c, due);  /* there was progress since it was armed */
+        return;
+    }
+    if (hc->closing || hc->responding) {
+        if (hc->responding)
+            log_bound(s, BOUND_SEND_STALL, "http: client read nothing for %llu s; "
+                      "connection reset (--idle-timeout)",
+                      (unsigned long long)(s->cfg.idle_timeout / USEC_PER_SEC_U64));
+        tcp_abort(c);
+        return;
+    }
+    if (hc->have_parser && hc->req.started) {
+        bool head = !http_parser_head_done(&hc->req);
+        log_bound(s, head ? BOUND_HEADER_TIMEOUT : BOUND_IDLE_TIMEOUT,
+                  "http: request %s not complete after %llu s; answered 408 (%s)",
+                  head ? "head" : "content",
+                  (unsigned long long)((head ? s->cfg.header_timeout : s->cfg.idle_timeout) /
+                                       USEC_PER_SEC_U64),
+                  head ? "--header-timeout" : "--idle-timeout");
+        plan(hc, 408);
+        serve(hc);
+        return;
+    }
+    log_bound(s, BOUND_IDLE_TIMEOUT, "http: idle connection closed after %llu s "
+              "(--idle-timeout)", (unsigned long long)(s->cfg.idle_timeout / USEC_PER_SEC_U64));
+    start_close(hc);
+    tcp_app_timer(c, deadline(hc));
+}
+
+static void on_closed(void *state, struct tcp_conn *c, enum tcp_close_reason why)
+{
+    struct http_conn *hc = state;
+    (void)c;
+    (void)why;
+    if (hc->responding) {
+        access_log(hc);  /* what was sent before the end, as Apache logs it */
+        if (hc->resp.file)
+            hc->srv->host.close(hc->srv->host.ctx, hc->resp.file);
+    }
+    parser_release(hc);
+    free(hc);
+}
+
+static const struct tcp_app_ops http_ops = {
+    .on_accept = on_accept,
+    .on_data = on_data,
+    .on_sendable = on_sendable,
+    .on_eof = on_eof,
+    .on_closed = on_closed,
+    .on_timer = on_timer,
+};
+
+struct http_server *http_server_new(const struct http_config *cfg, const struct http_host *host)
+{
+    struct http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    s->host = *host;
+    s->path_cap = cfg->limits.max_request_line + HTTP_PATH_EXTRA;
+    s->path = malloc(s->path_cap);
+    if (!s->path) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int http_server_listen(struct http_server *s, struct stack *st, uint16_t port)
+{
+    return tcp_listen(st, port, &http_ops, s);
+}
+
+void http_server_free(struct http_server *s)
+{
+    if (!s)
+        return;
+    free(s->path);
+    free(s);
+}

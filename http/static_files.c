@@ -1,0 +1,172 @@
+/*
+ * static_files.c -- from a GET or HEAD to a file: the root jail, index
+ * pages, the site's 404 page, validators, conditionals and ranges.
+ *
+ * Lookup order for a normalised path P (request_path.c made it safe):
+ *   1. P itself; a directory serves P/index.html and is never listed;
+ *   2. if P is missing and its last segment has no extension, P.html, so
+ *      /hello serves hello.html (a "clean URL");
+ *   3. otherwise 404, with the site's 404.html as the body when present.
+ * The file is only opened here: server.c streams it as send space opens.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "http/conditional.h"
+#include "http/mime.h"
+#include "http/request_path.h"
+#include "http/static_files.h"
+
+/* Opens path, or its index page when it is a directory. */
+static enum http_open_result open_file(const struct http_host *host, char *path, size_t cap,
+                                       void **h, struct http_file_info *fi)
+{
+    enum http_open_result res = host->open(host->ctx, path, h, fi);
+    if (res != HTTP_OPEN_OK || !fi->is_dir)
+        return res;
+    host->close(host->ctx, *h);
+    size_t n = strlen(path);
+    if (n + 1 + sizeof HTTP_INDEX_PAGE > cap)
+        return HTTP_OPEN_NOT_FOUND;
+    if (n > 0 && path[n - 1] != '/')
+        path[n++] = '/';
+    memcpy(path + n, HTTP_INDEX_PAGE, sizeof HTTP_INDEX_PAGE);
+    res = host->open(host->ctx, path, h, fi);
+    if (res == HTTP_OPEN_OK && fi->is_dir) {
+        host->close(host->ctx, *h);
+        return HTTP_OPEN_NOT_FOUND;
+    }
+    return res;
+}
+
+/* "hello" -> "hello.html" when the last segment has no dot. */
+static bool try_html(char *path, size_t cap)
+{
+    size_t n = strlen(path);
+    const char *last = strrchr(path, '/');
+    last = last ? last + 1 : path;
+    if (n == 0 || path[n - 1] == '/' || strchr(last, '.') || n + sizeof ".html" > cap)
+        return false;
+    memcpy(path + n, ".html", sizeof ".html");
+    return true;
+}
+
+/* 404: the site's own page if it has one, else ours (status.c). */
+static void not_found(const struct http_host *host, bool send_body, struct http_response *r)
+{
+    struct http_file_info fi;
+    void *h;
+    http_response_error(r, 404, send_body);
+    if (host->open(host->ctx, HTTP_NOT_FOUND_PAGE, &h, &fi) != HTTP_OPEN_OK)
+        return;
+    if (fi.is_dir) {
+        host->close(host->ctx, h);
+        return;
+    }
+    r->body = NULL;
+    r->file = h;
+    r->length = fi.size;
+    r->content_type = http_mime_type(HTTP_NOT_FOUND_PAGE);
+}
+
+/* The validators of an open file, copied into the response. */
+static void set_validators(const struct http_file_info *fi, struct http_response *r,
+                           struct http_validators *v)
+{
+    http_make_etag(fi, r->etag);
+    r->last_modified = fi->mtime;
+    r->has_validators = true;
+    *v = (struct http_validators){r->etag, r->last_modified};
+}
+
+/* 200 or 206 with the file as content, or 416; the handle is closed when
+ * the response does not use it. */
+static void file_content(const struct http_host *host, const struct http_parser *req,
+                         void *h, const struct http_file_info *fi, struct http_response *r,
+                         const struct http_validators *v)
+{
+    uint64_t first = 0, last = 0;
+    enum http_range_result rr = HTTP_RANGE_NONE;
+    if (req->method == HTTP_METHOD_GET)  /* Range is defined for GET only (§14.2) */
+        rr = http_request_range(req, v, fi->size, &first, &last);
+    if (rr == HTTP_RANGE_UNSATISFIABLE) {
+        host->close(host->ctx, h);
+        http_response_error(r, 416, r->send_body);
+        r->content_range = HTTP_CR_UNSATISFIED;
+        r->full_size = fi->size;
+        return;
+    }
+    r->status = 200;
+    r->file = h;
+    r->length = r->full_size = fi->size;
+    r->accept_ranges = true;
+    if (rr == HTTP_RANGE_OK) {
+        r->status = 206;
+        r->content_range = HTTP_CR_RANGE;
+        r->range_first = r->offset = first;
+        r->range_last = last;
+        r->length = last - first + 1;
+    }
+}
+
+/* lookup()'s answer beyond the host's: the target is not a path at all. */
+#define LOOKUP_BAD_TARGET (HTTP_OPEN_ERROR + 1)
+
+/* Finds the file for the target: HTTP_OPEN_OK with *h open, or why not. */
+static int lookup(const struct http_host *host, const struct http_parser *req,
+                                    char *path, size_t cap, void **h, struct http_file_info *fi)
+{
+    switch (http_target_path(req->target.p, req->target.len, path, cap - HTTP_PATH_EXTRA)) {
+    case HTTP_PATH_OK: break;
+    case HTTP_PATH_ENCODED_SLASH: return HTTP_OPEN_NOT_FOUND;
+    default: return LOOKUP_BAD_TARGET;  /* e.g. bad %-encoding, or "*": 400 */
+    }
+    int res = open_file(host, path, cap, h, fi);
+    if (res == HTTP_OPEN_NOT_FOUND && try_html(path, cap))
+        res = open_file(host, path, cap, h, fi);
+    return res;
+}
+
+void http_static_plan(const struct http_host *host, const struct http_parser *req, char *path,
+                      size_t cap, struct http_response *r)
+{
+    struct http_file_info fi;
+    struct http_validators v;
+    bool send_body = req->method != HTTP_METHOD_HEAD;
+    void *h = NULL;
+    int res = lookup(host, req, path, cap, &h, &fi);
+
+    memset(r, 0, sizeof *r);
+    if (res == HTTP_OPEN_NOT_FOUND || res == HTTP_OPEN_FORBIDDEN) {
+        /* Refused and missing look the same: the client learns nothing
+         * about what lies outside the root. */
+        not_found(host, send_body, r);
+        return;
+    }
+    if (res != HTTP_OPEN_OK) {
+        http_response_error(r, res == HTTP_OPEN_ERROR ? 500 : 400, send_body);
+        r->why = res == HTTP_OPEN_ERROR ? "cannot open a file beneath the root" : NULL;
+        return;
+    }
+    r->send_body = send_body;
+    r->has_length = true;
+    r->content_type = http_mime_type(path);
+    set_validators(&fi, r, &v);
+    switch (http_preconditions(req, &v)) {
+    case HTTP_PRECOND_FAILED:
+        host->close(host->ctx, h);
+        http_response_error(r, 412, send_body);
+        return;
+    case HTTP_PRECOND_NOT_MODIFIED:
+        /* 304: the validators, no content and no Content-Length (§15.4.5). */
+        host->close(host->ctx, h);
+        r->status = 304;
+        r->has_length = false;
+        r->content_type = NULL;
+        r->send_body = false;
+        return;
+    case HTTP_PRECOND_PASS:
+        file_content(host, req, h, &fi, r, &v);
+        return;
+    }
+}

@@ -1,0 +1,517 @@
+/*
+ * test_http_server.c -- the HTTP server driven through the real stack core
+ * on virtual time: hand-built segments in with stack_input(), the server's
+ * segments captured and ACKed by a tiny client, files from an in-memory
+ * host.  Checks exact responses, keep-alive, pipelining, streaming and
+ * the timeouts.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/server.h"
+#include "stack/ipv4.h"
+#include "stack/stack.h"
+#include "stack/tcp.h"
+#include "stack/tcp_header.h"
+#include "tests/unit/suites.h"
+
+#define SERVER 0x0a000002u
+#define CLIENT 0x0a000001u
+#define CISN 5000u
+#define T0 (10 * USEC_PER_SEC)
+#define WALL 784111777  /* Sun, 06 Nov 1994 08:49:37 GMT */
+#define BIG_SIZE (200 * 1024)
+
+/* --- the in-memory host ----------------------------------------------------- */
+
+struct mem_file {
+    const char *path;
+    const char *data;
+    size_t size;
+    bool is_dir;
+    bool escapes;  /* a symlink out of the root: the host refuses it */
+};
+
+static char big[BIG_SIZE];
+static const char hello_html[] = "<h1>hello</h1>\n";
+static const char page_404[] = "<h1>styled 404</h1>\n";
+static struct mem_file files[] = {
+    {"", NULL, 0, true, false},
+    {"index.html", "<h1>index</h1>\n", 15, false, false},
+    {"hello.html", hello_html, sizeof hello_html - 1, false, false},
+    {"404.html", page_404, sizeof page_404 - 1, false, false},
+    {"docs", NULL, 0, true, false},
+    {"big.bin", big, BIG_SIZE, false, false},
+    {"escape", NULL, 0, false, true},
+};
+
+static int opens, closes, reads;
+static size_t max_read;
+static char access_lines[16][512];
+static int naccess;
+static char log_lines[16][512];
+static int nlog;
+
+static enum http_open_result mem_open(void *ctx, const char *path, void **h,
+                                      struct http_file_info *fi)
+{
+    (void)ctx;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (strcmp(files[i].path, path) != 0)
+            continue;
+        if (files[i].escapes)
+            return HTTP_OPEN_FORBIDDEN;
+        *fi = (struct http_file_info){files[i].size, WALL - 3600, 0, 100 + i, files[i].is_dir};
+        *h = &files[i];
+        opens++;
+        return HTTP_OPEN_OK;
+    }
+    return HTTP_OPEN_NOT_FOUND;
+}
+
+static int64_t mem_read(void *ctx, void *h, uint64_t off, void *buf, size_t len)
+{
+    struct mem_file *f = h;
+    (void)ctx;
+    reads++;
+    max_read = len > max_read ? len : max_read;
+    if (off >= f->size)
+        return 0;
+    if (len > f->size - off)
+        len = f->size - off;
+    memcpy(buf, f->data + off, len);
+    return (int64_t)len;
+}
+
+static void mem_close(void *ctx, void *h)
+{
+    (void)ctx;
+    (void)h;
+    closes++;
+}
+
+static int64_t mem_clock(void *ctx)
+{
+    (void)ctx;
+    return WALL;
+}
+
+static void mem_access(void *ctx, const char *line)
+{
+    (void)ctx;
+    if (naccess < 16)
+        snprintf(access_lines[naccess++], sizeof access_lines[0], "%s", line);
+}
+
+static void mem_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    if (nlog < 16)
+        snprintf(log_lines[nlog++], sizeof log_lines[0], "%s", line);
+}
+
+static const struct http_host mem_host = {mem_open, mem_read, mem_close, mem_clock,
+                                          mem_access, mem_log, NULL};
+
+/* --- the client: segments in, the server's segments collected --------------- */
+
+#define MAX_PKTS 4096
+static struct { uint8_t data[1600]; size_t len; } pkts[MAX_PKTS];
+static int npkts;
+
+struct client {
+    uint16_t port;
+    uint32_t snd_nxt;          /* our next sequence number */
+    uint32_t rcv_nxt;          /* next byte expected from the server */
+    bool auto_ack;
+    char rx[BIG_SIZE + 8192];
+    size_t rx_len;
+    bool got_fin, got_rst;
+};
+
+static struct stack *st;
+static struct http_server *srv;
+static usec_t now;
+
+static void cap_output(void *ctx, const struct slice *parts, int n)
+{
+    (void)ctx;
+    ck_assert_int_lt(npkts, MAX_PKTS);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        memcpy(pkts[npkts].data + at, parts[i].data, parts[i].len);
+        at += parts[i].len;
+    }
+    pkts[npkts++].len = at;
+}
+
+static void send_seg(struct client *cl, uint8_t flags, const char *data, size_t len)
+{
+    uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN + 1460];
+    struct tcp_segment h = {.src = CLIENT, .dst = SERVER, .sport = cl->port, .dport = 80,
+                            .seq = cl->snd_nxt, .ack = cl->rcv_nxt, .flags = flags,
+                            .wnd = 65535};
+    ck_assert_uint_le(len, 1460);
+    if (len)
+        memcpy(pkt + IPV4_HDR_LEN + TCP_HDR_LEN, data, len);
+    struct slice pl = {pkt + IPV4_HDR_LEN + TCP_HDR_LEN, len};
+    uint32_t hlen = tcp_write_header(pkt + IPV4_HDR_LEN, &h, NULL, 0, &pl, 1);
+    ipv4_write_header(pkt, CLIENT, SERVER, IPPROTO_TCP_NUM, (uint16_t)(hlen + len), 1, true);
+    cl->snd_nxt += (uint32_t)len + ((flags & (TCP_SYN | TCP_FIN)) ? 1 : 0);
+    stack_input(st, pkt, IPV4_HDR_LEN + hlen + len, now);
+}
+
+/* Takes in what the server sent (in order only), ACKing it when auto_ack;
+ * repeats until the server is quiet. */
+static void pump(struct client *cl)
+{
+    int seen = 0;
+    while (seen < npkts) {
+        bool owe_ack = false;
+        for (; seen < npkts; seen++) {
+            struct ipv4_packet ip;
+            struct tcp_segment s;
+            enum drop_reason why;
+            ck_assert(ipv4_parse(pkts[seen].data, pkts[seen].len, &ip, &why));
+            ck_assert(tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &s, &why));
+            if (s.dport != cl->port)
+                continue;
+            if (s.flags & TCP_RST)
+                cl->got_rst = true;
+            if (s.data_len && s.seq == cl->rcv_nxt) {
+                ck_assert_uint_le(cl->rx_len + s.data_len, sizeof cl->rx);
+                memcpy(cl->rx + cl->rx_len, s.data, s.data_len);
+                cl->rx_len += s.data_len;
+                cl->rcv_nxt += s.data_len;
+                owe_ack = true;
+            }
+            if ((s.flags & TCP_FIN) && s.seq + s.data_len == cl->rcv_nxt) {
+                cl->rcv_nxt++;
+                cl->got_fin = true;
+                owe_ack = true;
+            }
+        }
+        if (owe_ack && cl->auto_ack)
+            send_seg(cl, TCP_ACK, NULL, 0);
+    }
+    npkts = 0;
+}
+
+static void connect_client(struct client *cl, uint16_t port)
+{
+    memset(cl, 0, sizeof *cl);
+    cl->port = port;
+    cl->snd_nxt = CISN;
+    cl->auto_ack = true;
+    send_seg(cl, TCP_SYN, NULL, 0);
+    ck_assert_int_eq(npkts, 1);
+    struct ipv4_packet ip;
+    struct tcp_segment s;
+    enum drop_reason why;
+    ck_assert(ipv4_parse(pkts[0].data, pkts[0].len, &ip, &why));
+    ck_assert(tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &s, &why));
+    ck_assert_uint_eq(s.flags, TCP_SYN | TCP_ACK);
+    cl->rcv_nxt = s.seq + 1;
+    npkts = 0;
+    send_seg(cl, TCP_ACK, NULL, 0);
+    pump(cl);
+}
+
+static void send_request(struct client *cl, const char *req)
+{
+    send_seg(cl, TCP_ACK | TCP_PSH, req, strlen(req));
+    pump(cl);
+}
+
+static void advance(struct client *cl, usec_t by)
+{
+    now += by;
+    stack_tick(st, now);
+    pump(cl);
+}
+
+static void setup(void)
+{
+    struct stack_config cfg;
+    struct http_config hc;
+    stack_config_defaults(&cfg);
+    cfg.addr = SERVER;
+    struct stack_io io = {.output = cap_output, .ctx = NULL};
+    st = stack_new(&cfg, &io);
+    ck_assert_ptr_nonnull(st);
+    http_config_defaults(&hc);
+    hc.server_name = "synack/test";
+    srv = http_server_new(&hc, &mem_host);
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(http_server_listen(srv, st, 80), 0);
+    now = T0;
+    npkts = naccess = nlog = opens = closes = reads = 0;
+    max_read = 0;
+    for (size_t i = 0; i < BIG_SIZE; i++)
+        big[i] = (char)('a' + i % 26);
+}
+
+static void teardown(void)
+{
+    stack_free(st);
+    http_server_free(srv);
+    ck_assert_int_eq(opens, closes);  /* every file handle closed */
+}
+
+/* Splits cl->rx at the first response's end: the head as a string. */
+static const char *first_head(struct client *cl, size_t *head_len)
+{
+    static char head[2048];
+    char *end = memmem(cl->rx, cl->rx_len, "\r\n\r\n", 4);
+    ck_assert_ptr_nonnull(end);
+    *head_len = (size_t)(end + 4 - cl->rx);
+    ck_assert_uint_lt(*head_len, sizeof head);
+    memcpy(head, cl->rx, *head_len);
+    head[*head_len] = '\0';
+    return head;
+}
+
+static void consume(struct client *cl, size_t n)
+{
+    memmove(cl->rx, cl->rx + n, cl->rx_len - n);
+    cl->rx_len -= n;
+}
+
+/* --- tests ------------------------------------------------------------------ */
+
+START_TEST(get_exact_response)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40001);
+    send_request(&cl, "GET /hello HTTP/1.1\r\nHost: 10.0.0.2\r\nUser-Agent: t/1\r\n\r\n");
+    const char *head = first_head(&cl, &hl);
+    ck_assert_str_eq(head, "HTTP/1.1 200 OK\r\n"
+                           "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                           "Server: synack/test\r\n"
+                           "Content-Type: text/html; charset=utf-8\r\n"
+                           "Content-Length: 15\r\n"
+                           "Last-Modified: Sun, 06 Nov 1994 07:49:37 GMT\r\n"
+                           "ETag: \"66-f-ae1b63b8b906a00\"\r\n"
+                           "Accept-Ranges: bytes\r\n"
+                           "Connection: keep-alive\r\n\r\n");
+    ck_assert_uint_eq(cl.rx_len - hl, 15);
+    ck_assert(memcmp(cl.rx + hl, hello_html, 15) == 0);
+    ck_assert(!cl.got_fin);
+    ck_assert_int_eq(naccess, 1);
+    ck_assert_str_eq(access_lines[0], "10.0.0.1 - - [06/Nov/1994:08:49:37 +0000] "
+                                      "\"GET /hello HTTP/1.1\" 200 15 \"-\" \"t/1\"");
+    teardown();
+}
+END_TEST
+
+START_TEST(head_and_conditional)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40002);
+    send_request(&cl, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+    const char *head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 200 OK\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Content-Length: 15\r\n"));
+    ck_assert_uint_eq(cl.rx_len, hl);  /* no body */
+    consume(&cl, hl);
+    send_request(&cl, "GET / HTTP/1.1\r\nHost: a\r\nIf-None-Match: W/\"65-f-ae1b63b8b906a00\""
+                      "\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 304 Not Modified\r\n"));
+    ck_assert_ptr_null(strstr(head, "Content-Length"));
+    ck_assert_ptr_nonnull(strstr(head, "ETag: \"65-f-ae1b63b8b906a00\"\r\n"));
+    ck_assert_uint_eq(cl.rx_len, hl);
+    consume(&cl, hl);
+    send_request(&cl, "GET / HTTP/1.1\r\nHost: a\r\n"
+                      "If-Modified-Since: Sun, 06 Nov 1994 07:49:37 GMT\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "HTTP/1.1 304 Not Modified\r\n"));
+    ck_assert_int_eq(naccess, 3);
+    ck_assert(!cl.got_fin);  /* one connection for all three */
+    teardown();
+}
+END_TEST
+
+START_TEST(errors_and_methods)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40003);
+    send_request(&cl, "GET /missing HTTP/1.1\r\nHost: a\r\n\r\n");
+    const char *head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 404 Not Found\r\n"));
+    ck_assert_uint_eq(cl.rx_len - hl, strlen(page_404));  /* the site's styled page */
+    ck_assert(memcmp(cl.rx + hl, page_404, strlen(page_404)) == 0);
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "GET /escape HTTP/1.1\r\nHost: a\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "HTTP/1.1 404 Not Found\r\n"));
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 405 Method Not Allowed\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Allow: GET, HEAD, OPTIONS\r\n"));
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "HTTP/1.1 501 Not Implemented\r\n"));
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 200 OK\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Content-Length: 0\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Allow: GET, HEAD, OPTIONS\r\n"));
+    consume(&cl, cl.rx_len);
+    ck_assert(!cl.got_fin);
+    /* A parse error ends the connection after its answer. */
+    send_request(&cl, "GET / HTTP/1.1\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 400 Bad Request\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Connection: close\r\n"));
+    ck_assert(cl.got_fin);
+    ck_assert_int_eq(nlog, 1);
+    ck_assert_ptr_nonnull(strstr(log_lines[0], "400: HTTP/1.1 request without Host"));
+    teardown();
+}
+END_TEST
+
+START_TEST(pipelined_in_order_and_byte_by_byte)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40004);
+    send_request(&cl, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n"
+                      "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "200 OK"));
+    consume(&cl, hl + 15);
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "404 Not Found"));
+    consume(&cl, hl + strlen(page_404));
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "Connection: close"));
+    ck_assert(memcmp(cl.rx + hl, "<h1>index</h1>\n", 15) == 0);
+    ck_assert(cl.got_fin);  /* the server closed first */
+    ck_assert_int_eq(naccess, 3);
+    ck_assert_ptr_nonnull(strstr(access_lines[0], "\"GET /hello HTTP/1.1\" 200"));
+    ck_assert_ptr_nonnull(strstr(access_lines[1], "\"GET /nope HTTP/1.1\" 404"));
+    ck_assert_ptr_nonnull(strstr(access_lines[2], "\"GET / HTTP/1.1\" 200"));
+
+    struct client c2;
+    connect_client(&c2, 40005);
+    const char *req = "GET /docs/ HTTP/1.0\r\n\r\n";
+    for (size_t i = 0; i < strlen(req); i++) {
+        send_seg(&c2, TCP_ACK, req + i, 1);
+        pump(&c2);
+    }
+    const char *head = first_head(&c2, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "404 Not Found"));  /* no index, no listing */
+    ck_assert_ptr_nonnull(strstr(head, "Connection: close"));
+    ck_assert(c2.got_fin);
+    teardown();
+}
+END_TEST
+
+START_TEST(streams_a_large_file_and_ranges)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40006);
+    send_request(&cl, "GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "Content-Length: 204800\r\n"));
+    ck_assert_uint_eq(cl.rx_len - hl, BIG_SIZE);
+    ck_assert(memcmp(cl.rx + hl, big, BIG_SIZE) == 0);
+    ck_assert_int_gt(reads, 3);  /* streamed in pieces as the window opened */
+    ck_assert_uint_le(max_read, 65536);
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "GET /big.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=-4\r\n\r\n");
+    const char *head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 206 Partial Content\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Content-Range: bytes 204796-204799/204800\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Content-Length: 4\r\n"));
+    ck_assert(memcmp(cl.rx + hl, big + BIG_SIZE - 4, 4) == 0);
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "GET /big.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=999999-\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 416 Range Not Satisfiable\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Content-Range: bytes */204800\r\n"));
+    teardown();
+}
+END_TEST
+
+START_TEST(header_timeout_answers_408)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40007);
+    send_request(&cl, "GET / HTTP/1.1\r\nHost: a\r\n");  /* never finished */
+    for (int i = 0; i < 9; i++) {
+        advance(&cl, USEC_PER_SEC);  /* a slowloris trickle does not extend it */
+        send_request(&cl, "X");
+        ck_assert_uint_eq(cl.rx_len, 0);
+    }
+    advance(&cl, USEC_PER_SEC);
+    const char *head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 408 Request Timeout\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Connection: close\r\n"));
+    ck_assert(cl.got_fin);
+    ck_assert_int_eq(nlog, 1);
+    ck_assert_ptr_nonnull(strstr(log_lines[0], "--header-timeout"));
+    teardown();
+}
+END_TEST
+
+START_TEST(idle_timeout_closes)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40008);
+    send_request(&cl, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "200 OK"));
+    advance(&cl, 14 * USEC_PER_SEC);
+    ck_assert(!cl.got_fin);
+    advance(&cl, 1 * USEC_PER_SEC);
+    ck_assert(cl.got_fin);  /* 15 s idle: FIN, no 408 for a quiet connection */
+    ck_assert_uint_eq(cl.rx_len, hl + 15);
+    ck_assert_ptr_nonnull(strstr(log_lines[0], "--idle-timeout"));
+    teardown();
+}
+END_TEST
+
+START_TEST(client_that_stops_reading_is_reset)
+{
+    struct client cl;
+    setup();
+    connect_client(&cl, 40009);
+    cl.auto_ack = false;  /* never acknowledge: the send buffer fills and stays full */
+    send_request(&cl, "GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+    for (int i = 0; i < 16 && !cl.got_rst; i++)
+        advance(&cl, USEC_PER_SEC);
+    ck_assert(cl.got_rst);
+    ck_assert_ptr_nonnull(strstr(log_lines[0], "client read nothing"));
+    ck_assert_int_eq(naccess, 1);  /* the partial response is logged */
+    ck_assert_ptr_nonnull(strstr(access_lines[0], "\"GET /big.bin HTTP/1.1\" 200"));
+    teardown();
+}
+END_TEST
+
+Suite *http_server_suite(void)
+{
+    Suite *s = suite_create("http_server");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, get_exact_response);
+    tcase_add_test(tc, head_and_conditional);
+    tcase_add_test(tc, errors_and_methods);
+    tcase_add_test(tc, pipelined_in_order_and_byte_by_byte);
+    tcase_add_test(tc, streams_a_large_file_and_ranges);
+    tcase_add_test(tc, header_timeout_answers_408);
+    tcase_add_test(tc, idle_timeout_closes);
+    tcase_add_test(tc, client_that_stops_reading_is_reset);
+    suite_add_tcase(s, tc);
+    return s;
+}
