@@ -15,6 +15,9 @@ need=(
   "util-linux:unshare"
   "curl:curl"
   "iputils-ping:ping"
+  "wget:wget"
+  "chromium:chromium"
+  "python3-pil:/usr/lib/python3/dist-packages/PIL/__init__.py"
 )
 missing=()
 for entry in "${need[@]}"; do

@@ -39,6 +39,7 @@ run_suite unit build/unit-tests
 run_suite packet /usr/bin/python3 tests/packet/run.py
 run_suite docs /usr/bin/python3 tests/docs/check_state_table.py
 run_suite e2e tests/e2e/run.sh
+run_suite e2e-http tests/e2e/http.sh
 
 echo "$total_pass passed, $total_fail failed"
 exit $status

@@ -28,12 +28,21 @@
 #define CLI_MAX_ICMP_RATE 1000000
 #define CLI_MIN_PREFIX 1
 #define CLI_MAX_PREFIX 30 /* leaves room for a network, two hosts, a broadcast */
+/* Bounds of the HTTP limits: below the minimums no real request fits. */
+#define CLI_MIN_REQUEST_LINE 64
+#define CLI_MAX_REQUEST_LINE (1024 * 1024)
+#define CLI_MIN_HEADER_BYTES 256
+#define CLI_MAX_HEADER_BYTES (1024 * 1024)
+#define CLI_MAX_HEADERS 10000
+#define CLI_MAX_BODY (1024u * 1024 * 1024)
 
 enum {
     OPT_TUN = 256, OPT_ADDR, OPT_TUN_ADDR, OPT_PORT, OPT_ROOT, OPT_MTU,
     OPT_PCAP, OPT_TRACE, OPT_TRACE_LEVEL, OPT_MSL, OPT_MAX_CONNS, OPT_BACKLOG,
     OPT_RCV_BUF, OPT_SND_BUF, OPT_ICMP_RATE, OPT_ISN_KEY, OPT_SYNACK_RETRIES,
-    OPT_MAX_RETRIES, OPT_CHALLENGE_ACK_RATE,
+    OPT_MAX_RETRIES, OPT_CHALLENGE_ACK_RATE, OPT_ACCESS_LOG, OPT_IDLE_TIMEOUT,
+    OPT_HEADER_TIMEOUT, OPT_MAX_REQUEST_LINE, OPT_MAX_HEADER_BYTES, OPT_MAX_HEADERS,
+    OPT_MAX_BODY,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +65,13 @@ static const struct option long_options[] = {
     {"synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES},
     {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
     {"challenge-ack-rate", required_argument, NULL, OPT_CHALLENGE_ACK_RATE},
+    {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"max-request-line", required_argument, NULL, OPT_MAX_REQUEST_LINE},
+    {"max-header-bytes", required_argument, NULL, OPT_MAX_HEADER_BYTES},
+    {"max-headers", required_argument, NULL, OPT_MAX_HEADERS},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -114,9 +130,7 @@ void cli_usage(FILE *out) {
         "  --max-retries N       retransmissions of data or FIN before the\n"
         "                        connection is reset, 1..%d (default %d)\n"
         "  --challenge-ack-rate N  RFC 5961 challenge ACKs per second at most,\n"
-        "                        0..%d (default %d)\n"
-        "  -h, --help            show this help and exit\n"
-        "  -V, --version         show the version and exit\n",
+        "                        0..%d (default %d)\n",
         CLI_MAX_MSL_SEC, STACK_DEFAULT_MSL_SEC, CLI_MAX_CONNS,
         STACK_DEFAULT_MAX_CONNS, CLI_MAX_BACKLOG, STACK_DEFAULT_BACKLOG,
         STACK_MIN_BUF, STACK_MAX_BUF, STACK_DEFAULT_RCV_BUF,
@@ -125,6 +139,28 @@ void cli_usage(FILE *out) {
         STACK_MAX_RETRIES_LIMIT, STACK_DEFAULT_SYNACK_RETRIES,
         STACK_MAX_RETRIES_LIMIT, STACK_DEFAULT_MAX_RETRIES,
         CLI_MAX_ICMP_RATE, STACK_DEFAULT_CHALLENGE_ACK_RATE);
+    fprintf(out,
+        "  --access-log FILE|-   append one Combined Log Format line per response\n"
+        "                        (default off)\n"
+        "  --idle-timeout SECONDS  close a keep-alive connection quiet this long,\n"
+        "                        or reset one whose client stopped reading, 1..%d\n"
+        "                        (default %d)\n"
+        "  --header-timeout SECONDS  answer 408 to a request whose header section is\n"
+        "                        not complete this long after its first byte, 1..%d\n"
+        "                        (default %d)\n"
+        "  --max-request-line BYTES  longer request lines get 414, %d..%d\n"
+        "                        (default %d)\n"
+        "  --max-header-bytes BYTES  larger header sections get 431, %d..%d\n"
+        "                        (default %d)\n"
+        "  --max-headers N       more header fields get 431, 1..%d (default %d)\n"
+        "  --max-body BYTES      larger request content gets 413, 0..%u (default %d)\n"
+        "  -h, --help            show this help and exit\n"
+        "  -V, --version         show the version and exit\n",
+        HTTP_MAX_TIMEOUT_SEC, HTTP_DEFAULT_IDLE_TIMEOUT_SEC, HTTP_MAX_TIMEOUT_SEC,
+        HTTP_DEFAULT_HEADER_TIMEOUT_SEC, CLI_MIN_REQUEST_LINE, CLI_MAX_REQUEST_LINE,
+        HTTP_DEFAULT_MAX_REQUEST_LINE, CLI_MIN_HEADER_BYTES, CLI_MAX_HEADER_BYTES,
+        HTTP_DEFAULT_MAX_HEADER_BYTES, CLI_MAX_HEADERS, HTTP_DEFAULT_MAX_HEADERS,
+        CLI_MAX_BODY, HTTP_DEFAULT_MAX_BODY);
 }
 
 /* One line naming the problem, then the usage: the shape of every flag error.
@@ -222,6 +258,38 @@ static bool parse_root(const char *s, char root[PATH_MAX]) {
     return true;
 }
 
+/* The HTTP server's flags: timeouts in seconds, limits in bytes or fields. */
+static bool parse_http_number(struct http_config *h, int c, const char *arg) {
+    struct http_limits *lim = &h->limits;
+    uint32_t v = 0;
+
+    switch (c) {
+    case OPT_IDLE_TIMEOUT:
+    case OPT_HEADER_TIMEOUT:
+        if (!parse_u32(c == OPT_IDLE_TIMEOUT ? "--idle-timeout" : "--header-timeout", arg, 1,
+                       HTTP_MAX_TIMEOUT_SEC, &v))
+            return false;
+        *(c == OPT_IDLE_TIMEOUT ? &h->idle_timeout : &h->header_timeout) =
+            (uint64_t)v * USEC_PER_SEC;
+        return true;
+    case OPT_MAX_REQUEST_LINE:
+        return parse_u32("--max-request-line", arg, CLI_MIN_REQUEST_LINE, CLI_MAX_REQUEST_LINE,
+                         &lim->max_request_line);
+    case OPT_MAX_HEADER_BYTES:
+        return parse_u32("--max-header-bytes", arg, CLI_MIN_HEADER_BYTES, CLI_MAX_HEADER_BYTES,
+                         &lim->max_header_bytes);
+    case OPT_MAX_HEADERS:
+        return parse_u32("--max-headers", arg, 1, CLI_MAX_HEADERS, &lim->max_headers);
+    case OPT_MAX_BODY:
+        if (!parse_u32("--max-body", arg, 0, CLI_MAX_BODY, &v))
+            return false;
+        lim->max_body = v;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Flags that take a plain number, and the bounds each is checked against. */
 static bool parse_number(struct cli_options *o, int c, const char *arg) {
     struct stack_config *cfg = &o->cfg;
@@ -261,7 +329,7 @@ static bool parse_number(struct cli_options *o, int c, const char *arg) {
         cfg->msl = (usec_t)v * USEC_PER_SEC;
         return true;
     default:
-        return false;
+        return parse_http_number(&o->http, c, arg);
     }
 }
 
@@ -278,6 +346,7 @@ static int apply_option(struct cli_options *o, struct seen *seen, int c,
     case OPT_ISN_KEY: seen->isn_key = true; ok = parse_isn_key(arg, o->cfg.isn_key); break;
     case OPT_PCAP: o->pcap_path = arg; ok = true; break;
     case OPT_TRACE: o->trace_path = arg; ok = true; break;
+    case OPT_ACCESS_LOG: o->access_log_path = arg; ok = true; break;
     case 'h': cli_usage(stdout); return CLI_EXIT_OK;
     case 'V': printf("synackd %s\n", SYNACK_VERSION); return CLI_EXIT_OK;
     case '?': cli_usage(stderr); return CLI_EXIT_USAGE; /* getopt named the problem */
@@ -367,6 +436,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv) {
     o->tun_addr = CLI_DEFAULT_TUN_ADDR;
     o->tun_prefix = CLI_DEFAULT_TUN_PREFIX;
     o->port = CLI_DEFAULT_PORT;
+    http_config_defaults(&o->http);
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "hV", long_options, NULL)) != -1) {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "http/server.h"
 #include "stack/stack.h"
 
 #define CLI_DEFAULT_TUN "synack0"
@@ -28,6 +29,8 @@ struct cli_options {
     char root[PATH_MAX];       /* --root; "" when the bundled site is absent */
     const char *pcap_path;     /* --pcap; NULL for no capture */
     const char *trace_path;    /* --trace; "-" is stdout, NULL for none */
+    struct http_config http;   /* --idle-timeout, --header-timeout, --max-... */
+    const char *access_log_path; /* --access-log; "-" is stdout, NULL for none */
 };
 
 /* What cli_parse() returns: run, or leave with that exit status. */

@@ -16,12 +16,17 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "http/placeholder_app.h"
+#include "http/server.h"
 #include "stack/stack.h"
 #include "tun/cli.h"
 #include "tun/clock.h"
 #include "tun/pcap_writer.h"
+#include "tun/site_files.h"
 #include "tun/tun_device.h"
+
+#ifndef SYNACK_VERSION
+#define SYNACK_VERSION "unknown" /* the Makefile always defines it */
+#endif
 
 #define READ_BURST 64          /* packets per wake-up, so timers and signals get a turn */
 #define READ_BUF_SIZE 65536    /* the largest IPv4 datagram, plus one */
@@ -248,7 +253,8 @@ static int open_outputs(const struct cli_options *o, struct link *l) {
     return 0;
 }
 
-static struct stack *start_stack(const struct cli_options *o, struct link *l) {
+static struct stack *start_stack(const struct cli_options *o, struct link *l,
+                                 struct http_server *srv) {
     struct stack_io io = {link_output, link_trace, link_log, l};
     char a[IPV4_STR_LEN], t[IPV4_STR_LEN];
     struct stack *st = stack_new(&o->cfg, &io);
@@ -258,7 +264,7 @@ static struct stack *start_stack(const struct cli_options *o, struct link *l) {
                 "connections: out of memory (lower --max-conns)\n", o->cfg.max_conns);
         return NULL;
     }
-    if (placeholder_app_start(st, o->port) < 0) {
+    if (http_server_listen(srv, st, o->port) < 0) {
         fprintf(stderr, "synackd: cannot listen on port %u\n", o->port);
         stack_free(st);
         return NULL;
@@ -271,9 +277,28 @@ static struct stack *start_stack(const struct cli_options *o, struct link *l) {
     return st;
 }
 
+/* The HTTP server over the site's files; before the TUN, like the outputs,
+ * so a bad --root or --access-log fails with the network untouched. */
+static struct http_server *start_http(struct cli_options *o, struct site *site) {
+    static char server_name[64];
+    struct http_host host;
+    struct http_server *srv;
+
+    if (site_open(site, o->root, o->access_log_path) < 0)
+        return NULL;
+    snprintf(server_name, sizeof(server_name), "synack/%s", SYNACK_VERSION);
+    o->http.server_name = server_name;
+    host = site_host(site);
+    if ((srv = http_server_new(&o->http, &host)) == NULL)
+        fprintf(stderr, "synackd: cannot allocate the HTTP server: out of memory\n");
+    return srv;
+}
+
 int main(int argc, char **argv) {
     static struct cli_options o;
     struct link l = {-1, NULL, NULL, 0, 0};
+    struct site site = {-1, NULL, 0};
+    struct http_server *srv = NULL;
     struct tun_params tp;
     struct stack *st = NULL;
     int sfd = -1, ep = -1, rc;
@@ -281,12 +306,13 @@ int main(int argc, char **argv) {
     if ((rc = cli_parse(&o, argc, argv)) != CLI_RUN)
         return rc;
     rc = 1;
-    if ((sfd = signals_open()) < 0 || open_outputs(&o, &l) < 0)
+    if ((sfd = signals_open()) < 0 || open_outputs(&o, &l) < 0 ||
+        (srv = start_http(&o, &site)) == NULL)
         goto out;
     tp = (struct tun_params){o.tun_name, o.tun_addr, o.tun_prefix, o.cfg.mtu};
     if ((l.tun_fd = tun_open(&tp)) < 0)
         goto out;
-    if ((ep = epoll_open(l.tun_fd, sfd)) < 0 || (st = start_stack(&o, &l)) == NULL)
+    if ((ep = epoll_open(l.tun_fd, sfd)) < 0 || (st = start_stack(&o, &l, srv)) == NULL)
         goto out;
 
     rc = run(st, &l, ep, sfd);
@@ -298,7 +324,9 @@ out:
     if (l.trace != NULL && l.trace != stdout)
         fclose(l.trace);
     if (st != NULL)
-        stack_free(st);
+        stack_free(st); /* tells the server each connection ended */
+    http_server_free(srv);
+    site_close(&site);
     if (ep >= 0)
         close(ep);
     if (l.tun_fd >= 0)

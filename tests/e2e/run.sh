@@ -253,7 +253,8 @@ check_help_version() {
     rc=$?
     for flag in --tun --addr --tun-addr --port --root --mtu --pcap --trace \
         --trace-level --msl --max-conns --backlog --rcv-buf --snd-buf \
-        --icmp-rate --isn-key --help --version; do
+        --icmp-rate --isn-key --access-log --idle-timeout --header-timeout \
+        --max-request-line --max-header-bytes --max-headers --max-body --help --version; do
         grep -q -- "^ *\(-[a-zA-Z], \)\?$flag\b" "$tmp/help.out" || missing+=" $flag"
     done
     check "--help exits 0 and lists every flag" \
