@@ -3,7 +3,8 @@
 #   make            build/synackd
 #   make test       every suite (unit, packet, end-to-end) under ASan+UBSan;
 #                   as root it installs missing Debian packages first
-#   make fuzz       libFuzzer on the packet input path (clang), FUZZ_SECONDS long
+#   make fuzz       libFuzzer (clang) on the packet input path, then on the HTTP
+#                   request parser, each FUZZ_SECONDS long
 #   make clean
 
 CC      ?= cc
@@ -64,10 +65,15 @@ FUZZ_SECONDS ?= 180
 $(BUILD)/fuzz-input: $(CORE_SRC) tests/fuzz/fuzz_input.c $(HDRS) | $(BUILD)
 	clang $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(INC) \
 		$(CORE_SRC) tests/fuzz/fuzz_input.c -o $@
-fuzz: $(BUILD)/fuzz-input
-	mkdir -p $(BUILD)/fuzz-corpus
+$(BUILD)/fuzz-http: $(CORE_SRC) tests/fuzz/fuzz_http.c $(HDRS) | $(BUILD)
+	clang $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(INC) \
+		$(CORE_SRC) tests/fuzz/fuzz_http.c -o $@
+fuzz: $(BUILD)/fuzz-input $(BUILD)/fuzz-http
+	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-http-corpus
 	$(BUILD)/fuzz-input -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/fuzz-corpus tests/fuzz/seeds
+	$(BUILD)/fuzz-http -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(BUILD)/http- $(BUILD)/fuzz-http-corpus tests/fuzz/http-seeds
 
 clean:
 	rm -rf $(BUILD)
