@@ -43,6 +43,7 @@ enum {
     OPT_MAX_RETRIES, OPT_CHALLENGE_ACK_RATE, OPT_ACCESS_LOG, OPT_IDLE_TIMEOUT,
     OPT_HEADER_TIMEOUT, OPT_MAX_REQUEST_LINE, OPT_MAX_HEADER_BYTES, OPT_MAX_HEADERS,
     OPT_MAX_BODY,
+    OPT_IMPAIR,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
     {"max-header-bytes", required_argument, NULL, OPT_MAX_HEADER_BYTES},
     {"max-headers", required_argument, NULL, OPT_MAX_HEADERS},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"impair", required_argument, NULL, OPT_IMPAIR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -94,6 +96,27 @@ uint32_t prefix_mask(unsigned prefix) {
     return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
 }
 
+/* --impair's part of the usage: the keys of SPEC and what each does. */
+static void impair_usage(FILE *out) {
+    fprintf(out,
+        "  --impair SPEC         impair the link, to watch TCP recover: comma-separated\n"
+        "                        KEY=VALUE, e.g. loss=5%%,reorder=10%%,dup=2%%,delay=5ms\n"
+        "                        loss=P%%     drop a packet with probability P, 0..100,\n"
+        "                                    decimals allowed (0.5%%)\n"
+        "                        dup=P%%      deliver it twice\n"
+        "                        reorder=P%%  hold it until the next packet the same\n"
+        "                                    way has passed (at most %u ms more)\n"
+        "                        delay=T     one-way delay, T like 5ms, 200us, 1.5s,\n"
+        "                                    up to %llu s; jitter=T adds +-T, uniform\n"
+        "                        seed=N      same seed, same decisions (default %d)\n"
+        "                        in.KEY, out.KEY: one direction only (in: to the\n"
+        "                        stack, out: from it); plain keys set both.\n"
+        "                        At --trace-level 1 each drop, dup and reorder is\n"
+        "                        traced (default off)\n",
+        (unsigned)(IMPAIR_REORDER_HOLD_USEC / 1000),
+        (unsigned long long)(IMPAIR_MAX_DELAY_USEC / USEC_PER_SEC), IMPAIR_DEFAULT_SEED);
+}
+
 void cli_usage(FILE *out) {
     char a[IPV4_STR_LEN], t[IPV4_STR_LEN];
 
@@ -114,6 +137,7 @@ void cli_usage(FILE *out) {
         CLI_DEFAULT_TUN, ipv4_str(STACK_DEFAULT_ADDR, a),
         ipv4_str(CLI_DEFAULT_TUN_ADDR, t), CLI_DEFAULT_TUN_PREFIX, CLI_DEFAULT_PORT,
         STACK_MIN_MTU, STACK_MAX_MTU, STACK_DEFAULT_MTU);
+    impair_usage(out);
     fprintf(out,
         "  --msl SECONDS         maximum segment lifetime, 1..%d; TIME-WAIT lasts\n"
         "                        2*MSL (default %d)\n"
@@ -237,6 +261,14 @@ static bool parse_isn_key(const char *s, uint8_t key[16]) {
     return true;
 }
 
+static bool parse_impair(const char *s, struct impair_spec *out) {
+    char err[IMPAIR_ERR_LEN];
+
+    if (!impair_parse(s, out, err, sizeof(err)))
+        return bad_flag("--impair %s", err);
+    return true;
+}
+
 static bool parse_tun_name(const char *s, char name[IFNAMSIZ]) {
     /* The kernel takes any name below IFNAMSIZ without '/', ':' or spaces. */
     if (*s == '\0' || strlen(s) >= IFNAMSIZ || strpbrk(s, "/: \t\n") != NULL)
@@ -344,6 +376,7 @@ static int apply_option(struct cli_options *o, struct seen *seen, int c,
     case OPT_TUN_ADDR: ok = parse_cidr(arg, &o->tun_addr, &o->tun_prefix); break;
     case OPT_ROOT: seen->root = true; ok = parse_root(arg, o->root); break;
     case OPT_ISN_KEY: seen->isn_key = true; ok = parse_isn_key(arg, o->cfg.isn_key); break;
+    case OPT_IMPAIR: ok = parse_impair(arg, &o->impair); break;
     case OPT_PCAP: o->pcap_path = arg; ok = true; break;
     case OPT_TRACE: o->trace_path = arg; ok = true; break;
     case OPT_ACCESS_LOG: o->access_log_path = arg; ok = true; break;

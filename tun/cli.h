@@ -14,6 +14,7 @@
 
 #include "http/server.h"
 #include "stack/stack.h"
+#include "tun/impair.h"
 
 #define CLI_DEFAULT_TUN "synack0"
 #define CLI_DEFAULT_TUN_ADDR 0x0a000001u /* 10.0.0.1 */
@@ -28,6 +29,7 @@ struct cli_options {
     uint16_t port;             /* --port, host order */
     char root[PATH_MAX];       /* --root; "" when the bundled site is absent */
     const char *pcap_path;     /* --pcap; NULL for no capture */
+    struct impair_spec impair; /* --impair; .enabled is false without it */
     const char *trace_path;    /* --trace; "-" is stdout, NULL for none */
     struct http_config http;   /* --idle-timeout, --header-timeout, --max-... */
     const char *access_log_path; /* --access-log; "-" is stdout, NULL for none */

@@ -20,6 +20,7 @@
 #include "stack/stack.h"
 #include "tun/cli.h"
 #include "tun/clock.h"
+#include "tun/impair.h"
 #include "tun/pcap_writer.h"
 #include "tun/site_files.h"
 #include "tun/tun_device.h"
@@ -39,6 +40,8 @@ struct link {
     FILE *trace;
     uint64_t write_eagain; /* dropped: the TUN's queue to the kernel was full */
     uint64_t write_errors; /* dropped: any other write failure */
+    struct impair *impair; /* --impair; NULL: packets go straight through */
+    struct stack *st;      /* where impaired incoming packets are delivered */
 };
 
 /* Graceful shutdown: started by the first SIGINT/SIGTERM, bounded in time. */
@@ -54,11 +57,10 @@ static bool worth_logging(uint64_t count) {
     return (count & (count - 1)) == 0;
 }
 
-/* The core's output hook.  A TUN write is a whole packet or nothing; when the
- * kernel cannot take it we drop it, exactly like a full NIC queue, and TCP's
- * retransmission recovers.  Blocking here would stall every connection. */
-static void link_output(void *ctx, const struct slice *parts, int nparts) {
-    struct link *l = ctx;
+/* A TUN write is a whole packet or nothing; when the kernel cannot take it
+ * we drop it, exactly like a full NIC queue, and TCP's retransmission
+ * recovers.  Blocking here would stall every connection.  True when sent. */
+static bool tun_write(struct link *l, const struct slice *parts, int nparts) {
     struct iovec iov[STACK_MAX_SLICES];
     size_t total = 0;
     ssize_t n;
@@ -72,7 +74,7 @@ static void link_output(void *ctx, const struct slice *parts, int nparts) {
     }
     n = writev(l->tun_fd, iov, nparts);
     if (n == (ssize_t)total) {
-        pcap_writer_slices(l->pcap, parts, nparts);
+        return true;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         if (worth_logging(++l->write_eagain))
             fprintf(stderr, "synackd: TUN queue full, packet dropped (%llu so far)\n",
@@ -82,6 +84,42 @@ static void link_output(void *ctx, const struct slice *parts, int nparts) {
                 n < 0 ? strerror(errno) : "short write",
                 (unsigned long long)l->write_errors);
     }
+    return false;
+}
+
+/* The core's output hook.  Impaired, the capture records the packet as the
+ * stack emitted it (a lost one too, a duplicated one twice), so Wireshark
+ * shows the stack's own view of the conversation. */
+static void link_output(void *ctx, const struct slice *parts, int nparts) {
+    struct link *l = ctx;
+    int copies;
+
+    if (l->impair == NULL) {
+        if (tun_write(l, parts, nparts))
+            pcap_writer_slices(l->pcap, parts, nparts);
+        return;
+    }
+    copies = impair_packet(l->impair, IMPAIR_OUT, parts, nparts, clock_now_usec());
+    do
+        pcap_writer_slices(l->pcap, parts, nparts);
+    while (--copies > 0);
+}
+
+/* One packet into the core, recorded as the core receives it. */
+static void link_input(struct link *l, const uint8_t *pkt, size_t len, usec_t now) {
+    pcap_writer_packet(l->pcap, pkt, len);
+    stack_input(l->st, pkt, len, now);
+}
+
+/* The impairment's deliver hook: a packet it let through, now or later. */
+static void link_deliver(void *ctx, enum impair_dir dir, const struct slice *parts,
+                         int nparts) {
+    struct link *l = ctx;
+
+    if (dir == IMPAIR_OUT)
+        tun_write(l, parts, nparts);
+    else if (nparts == 1) /* always: an incoming packet is one read() */
+        link_input(l, parts[0].data, parts[0].len, clock_now_usec());
 }
 
 /* The core's trace hook: one line per call, line-buffered so `tail -f`
@@ -112,6 +150,10 @@ static void print_counters(const struct stack *st, const struct link *l) {
     fprintf(stderr, "link:\n  %10llu  TUN writes dropped, queue full\n"
             "  %10llu  TUN writes failed\n", (unsigned long long)l->write_eagain,
             (unsigned long long)l->write_errors);
+    if (l->impair != NULL) {
+        impair_counters_format(l->impair, buf, sizeof(buf));
+        fputs(buf, stderr);
+    }
 }
 
 /* Signals arrive as readable data on an fd, so they are handled in the loop
@@ -159,7 +201,7 @@ static void handle_signals(int sfd, struct stack *st, struct link *l,
 
 /* Reads until the TUN is empty or the burst is spent.  -1 when the TUN is
  * gone (e.g. `ip link del`): nothing more can arrive, so the loop ends. */
-static int drain_tun(struct stack *st, struct link *l) {
+static int drain_tun(struct link *l) {
     ssize_t n;
     usec_t now;
 
@@ -173,16 +215,21 @@ static int drain_tun(struct stack *st, struct link *l) {
             return -1;
         }
         now = clock_now_usec();
-        pcap_writer_packet(l->pcap, read_buf, (size_t)n);
-        stack_input(st, read_buf, (size_t)n, now);
+        if (l->impair != NULL)
+            impair_packet(l->impair, IMPAIR_IN, &(struct slice){read_buf, (size_t)n}, 1, now);
+        else
+            link_input(l, read_buf, (size_t)n, now);
     }
     return 0;
 }
 
-/* epoll's timeout: until the next timer (or the shutdown deadline), in ms
- * rounded up so we never wake a hair early and spin. */
-static int loop_timeout(const struct stack *st, const struct shutdown *sd, usec_t now) {
-    usec_t deadline = stack_next_deadline(st), ms;
+/* epoll's timeout: until the next timer, held packet's release or the
+ * shutdown deadline, in ms rounded up so we never wake a hair early and spin. */
+static int loop_timeout(const struct link *l, const struct shutdown *sd, usec_t now) {
+    usec_t deadline = stack_next_deadline(l->st), ms;
+
+    if (l->impair != NULL && impair_next_release(l->impair) < deadline)
+        deadline = impair_next_release(l->impair);
 
     if (sd->stopping && sd->deadline < deadline)
         deadline = sd->deadline;
@@ -201,11 +248,12 @@ static int run(struct stack *st, struct link *l, int ep, int sfd) {
     usec_t now;
     int n;
 
+    l->st = st;
     for (;;) {
         now = clock_now_usec();
         if (sd.stopping && (stack_conn_count(st) == 0 || now >= sd.deadline))
             return 0;
-        n = epoll_wait(ep, ev, 2, loop_timeout(st, &sd, now));
+        n = epoll_wait(ep, ev, 2, loop_timeout(l, &sd, now));
         if (n < 0 && errno != EINTR) {
             fprintf(stderr, "synackd: epoll_wait failed: %s\n", strerror(errno));
             return 1;
@@ -213,9 +261,11 @@ static int run(struct stack *st, struct link *l, int ep, int sfd) {
         for (int i = 0; i < n; i++) {
             if (ev[i].data.fd == sfd)
                 handle_signals(sfd, st, l, &sd);
-            else if (drain_tun(st, l) < 0)
+            else if (drain_tun(l) < 0)
                 return 1;
         }
+        if (l->impair != NULL)
+            impair_release(l->impair, clock_now_usec());
         stack_tick(st, clock_now_usec());
     }
 }
@@ -236,6 +286,24 @@ static int epoll_open(int tun_fd, int sfd) {
     return -1;
 }
 
+/* --impair: decisions are traced through the same trace as the core's. */
+static int start_impair(const struct cli_options *o, struct link *l) {
+    struct impair_hooks h = {link_deliver, link_trace, link_log, l};
+    char desc[IMPAIR_ERR_LEN];
+
+    if (!o->impair.enabled)
+        return 0;
+    if (l->trace == NULL)
+        h.trace = NULL;
+    if ((l->impair = impair_new(&o->impair, &h, o->cfg.trace_level)) == NULL) {
+        fprintf(stderr, "synackd: cannot allocate the impairment queue: out of memory\n");
+        return -1;
+    }
+    impair_spec_format(&o->impair, desc, sizeof(desc));
+    fprintf(stderr, "synackd: impairing the link: %s\n", desc);
+    return 0;
+}
+
 /* Trace and capture are opened before the TUN, so a bad path fails before
  * the host's network is touched at all. */
 static int open_outputs(const struct cli_options *o, struct link *l) {
@@ -250,7 +318,7 @@ static int open_outputs(const struct cli_options *o, struct link *l) {
         setvbuf(l->trace, NULL, _IOLBF, 0);
     if (o->pcap_path != NULL && (l->pcap = pcap_writer_open(o->pcap_path)) == NULL)
         return -1;
-    return 0;
+    return start_impair(o, l);
 }
 
 static struct stack *start_stack(const struct cli_options *o, struct link *l,
@@ -296,7 +364,7 @@ static struct http_server *start_http(struct cli_options *o, struct site *site) 
 
 int main(int argc, char **argv) {
     static struct cli_options o;
-    struct link l = {-1, NULL, NULL, 0, 0};
+    struct link l = {-1, NULL, NULL, 0, 0, NULL, NULL};
     struct site site = {-1, NULL, 0};
     struct http_server *srv = NULL;
     struct tun_params tp;
@@ -320,6 +388,7 @@ int main(int argc, char **argv) {
     print_counters(st, &l);
 
 out:
+    impair_free(l.impair); /* packets still held are lost, as on a cut wire */
     pcap_writer_close(l.pcap);
     if (l.trace != NULL && l.trace != stdout)
         fclose(l.trace);

@@ -17,5 +17,6 @@ Suite *tcp_state_suite(void);
 Suite *http_parser_suite(void);
 Suite *http_files_suite(void);
 Suite *http_server_suite(void);
+Suite *impair_suite(void);
 
 #endif
