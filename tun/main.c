@@ -365,7 +365,7 @@ static struct http_server *start_http(struct cli_options *o, struct site *site) 
 int main(int argc, char **argv) {
     static struct cli_options o;
     struct link l = {-1, NULL, NULL, 0, 0, NULL, NULL};
-    struct site site = {-1, NULL, 0};
+    struct site site = {-1, NULL, 0, 0, 0};
     struct http_server *srv = NULL;
     struct tun_params tp;
     struct stack *st = NULL;

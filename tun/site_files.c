@@ -26,6 +26,11 @@
 
 #define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 
+/* Log the 1st, 2nd, 4th, 8th... occurrence: visible, but never a flood. */
+static int worth_logging(uint64_t count) {
+    return (count & (count - 1)) == 0;
+}
+
 /* The fallback: is the file behind fd inside the root? */
 static int beneath_root(int root_fd, int fd) {
     char link[64], root[PATH_MAX], real[PATH_MAX];
@@ -78,12 +83,14 @@ static enum http_open_result site_open_file(void *ctx, const char *path, void **
         if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG || errno == ELOOP)
             return HTTP_OPEN_NOT_FOUND;
         if (errno == EXDEV || errno == EACCES || errno == EPERM) {
-            if (errno == EXDEV)
-                fprintf(stderr, "synackd: http: refused %s: it resolves outside the root\n",
-                        path);
+            if (errno == EXDEV && worth_logging(++s->escapes))
+                fprintf(stderr, "synackd: http: refused %s: it resolves outside the root "
+                        "(%llu so far)\n", path, (unsigned long long)s->escapes);
             return HTTP_OPEN_FORBIDDEN;
         }
-        fprintf(stderr, "synackd: http: cannot open %s: %s\n", path, strerror(errno));
+        if (worth_logging(++s->open_errors))
+            fprintf(stderr, "synackd: http: cannot open %s: %s (%llu so far)\n", path,
+                    strerror(errno), (unsigned long long)s->open_errors);
         return HTTP_OPEN_ERROR;
     }
     if (fstat(fd, &sb) != 0 || !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))) {
@@ -139,6 +146,7 @@ static void site_log(void *ctx, const char *line) {
 int site_open(struct site *s, const char *root, const char *access_log_path) {
     s->use_openat2 = 1;
     s->access_log = NULL;
+    s->escapes = s->open_errors = 0;
     s->root_fd = open(*root ? root : "/nonexistent-synack-root", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (s->root_fd < 0) {
         fprintf(stderr, "synackd: cannot open the site root %s: %s (pass --root DIR)\n",

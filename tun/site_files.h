@@ -5,6 +5,7 @@
 #ifndef SYNACK_SITE_FILES_H
 #define SYNACK_SITE_FILES_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "http/http_host.h"
@@ -13,6 +14,8 @@ struct site {
     int root_fd;          /* the served directory, O_PATH */
     FILE *access_log;     /* --access-log; NULL for none */
     int use_openat2;      /* 1 until the kernel says ENOSYS */
+    uint64_t escapes;     /* paths refused for resolving outside the root */
+    uint64_t open_errors; /* opens that failed for another reason */
 };
 
 /* Opens root (and the access log, "-" for stdout).  0, or -1 after
