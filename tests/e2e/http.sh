@@ -199,12 +199,23 @@ check_ranges() {
         "saw $code '$range', $code416 '$cr416', If-Range $code_ifr"
 }
 
+# The server closes first: its side walks FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT.
+server_closed_first() {
+    grep -q "$1 > $ADDR:80 ESTABLISHED -> FIN-WAIT-1" "$tmp/trace.log" &&
+        grep -q "$1 > $ADDR:80 FIN-WAIT-2 -> TIME-WAIT" "$tmp/trace.log"
+}
+
 check_http10() {
-    timeout 20 curl -sv --http1.0 --max-time 10 -o /dev/null "$URL/" 2>"$tmp/h10.err"
+    local port
+    port=$(timeout 20 curl -sv --http1.0 --max-time 10 -o /dev/null -w '%{local_port}' \
+        "$URL/" 2>"$tmp/h10.err")
     [[ $(status_of "$tmp/h10.err") == 200 ]] && grep -qi '^< Connection: close' "$tmp/h10.err" &&
         grep -q 'Closing connection' "$tmp/h10.err"
     report $? "curl --http1.0: 200, Connection: close, the server closes" \
         "$(grep '^[<*]' "$tmp/h10.err" | tail -n 8)"
+    wait_until 3 server_closed_first "10.0.0.1:${port:-none}"
+    report $? "the server closed first: trace shows ESTABLISHED -> FIN-WAIT-1 ... FIN-WAIT-2 -> TIME-WAIT" \
+        "client port '${port:-unknown}'; trace ends:" "$(tail_of "$tmp/trace.log")"
 }
 
 check_keepalive() {
@@ -368,6 +379,7 @@ check_jail() {
     ln -s /etc/passwd "$root/leak.txt"
     ln -s /etc "$root/etc-link"
     ln -s ../index.html "$root/sub/up.html"   # stays inside: allowed
+    head -c 3000000 /dev/urandom >"$root/big.bin"
     if ! start jail --tun synack1 --tun-addr 10.0.1.1/24 --addr 10.0.1.2 --root "$root" \
         --header-timeout 1; then
         not_ok "synackd starts with --root $root" "$(tail_of "$tmp/jail.err")"
@@ -385,6 +397,10 @@ check_jail() {
     [[ $out == "/leak.txt=404 /etc-link/passwd=404 /../../etc/passwd=404 /%2e%2e/%2e%2e/etc/passwd=404 /sub/..%2f..%2fetc/passwd=404 /sub/up.html=200 /sub/page.txt=200 " ]]
     report $? "root jail: symlinks to /etc/passwd and /etc, .., %2e%2e and %2f give 404 and never the file; a symlink within the root is served" \
         "saw: $out"
+    timeout 60 curl -s --max-time 50 -o "$tmp/big.body" "$u/big.bin"
+    cmp -s "$tmp/big.body" "$root/big.bin"
+    report $? "a 3 MB file streams intact over the real TUN (curl, cmp)" \
+        "got $(stat -c %s "$tmp/big.body" 2>/dev/null || echo 0) bytes"
     out=$(timeout 20 $PY - 10.0.1.2 2>&1 <<'EOF'
 import socket, sys, time
 s = socket.create_connection((sys.argv[1], 80), timeout=10)
@@ -413,7 +429,7 @@ check_access_log_format() {
 
 if [[ ! -x $SYNACKD ]]; then
     not_ok "synackd binary exists" "expected an executable at $SYNACKD (make build/synackd-san)"
-elif ! start main --access-log "$tmp/access.log"; then
+elif ! start main --access-log "$tmp/access.log" --trace "$tmp/trace.log"; then
     not_ok "synackd starts serving the bundled site" "$(tail_of "$tmp/main.err")"
 else
     main_pid=$daemon
