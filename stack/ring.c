@@ -10,39 +10,55 @@
 
 void ring_init(struct ring *r, uint32_t cap)
 {
-    r->buf = NULL;
-    r->cap = cap;
-    r->head = 0;
-    r->len = 0;
+    *r = (struct ring){ .cap = cap };
 }
 
 void ring_free(struct ring *r)
 {
     free(r->buf);
-    r->buf = NULL;
+    *r = (struct ring){ .cap = r->cap };
+}
+
+/* Makes room for need bytes from the head.  The ring is straightened into
+ * the new buffer, bytes stored ahead of len (out-of-order data) included. */
+static bool ring_reserve(struct ring *r, uint32_t need)
+{
+    if (need <= r->alloc)
+        return true;
+    uint32_t size = r->alloc ? r->alloc : RING_INITIAL_ALLOC;
+    while (size < need)
+        size *= 2;
+    if (size > r->cap)
+        size = r->cap;
+    uint8_t *nb = malloc(size);
+    if (!nb)
+        return false;
+    if (r->buf) {
+        uint32_t first = r->alloc - r->head;
+        memcpy(nb, r->buf + r->head, first);
+        memcpy(nb + first, r->buf, r->head);
+        free(r->buf);
+    }
+    r->buf = nb;
+    r->alloc = size;
     r->head = 0;
-    r->len = 0;
+    return true;
 }
 
 /* Copies len bytes into the ring starting pos bytes past the head. */
 static void ring_store(struct ring *r, uint32_t pos, const void *data, uint32_t len)
 {
-    uint32_t at = (r->head + pos) % r->cap;
-    uint32_t first = r->cap - at < len ? r->cap - at : len;
+    uint32_t at = (r->head + pos) % r->alloc;
+    uint32_t first = r->alloc - at < len ? r->alloc - at : len;
     memcpy(r->buf + at, data, first);
     memcpy(r->buf, (const uint8_t *)data + first, len - first);
-}
-
-static bool ring_alloc(struct ring *r)
-{
-    return r->buf || (r->buf = malloc(r->cap)) != NULL;
 }
 
 uint32_t ring_write(struct ring *r, const void *data, uint32_t len)
 {
     if (len > ring_space(r))
         len = ring_space(r);
-    if (len == 0 || !ring_alloc(r))
+    if (len == 0 || !ring_reserve(r, r->len + len))
         return 0;
     ring_store(r, r->len, data, len);
     r->len += len;
@@ -51,7 +67,8 @@ uint32_t ring_write(struct ring *r, const void *data, uint32_t len)
 
 bool ring_write_ahead(struct ring *r, uint32_t gap, const void *data, uint32_t len)
 {
-    if (gap > ring_space(r) || len > ring_space(r) - gap || !ring_alloc(r))
+    if (gap > ring_space(r) || len > ring_space(r) - gap ||
+        !ring_reserve(r, r->len + gap + len))
         return false;
     ring_store(r, r->len + gap, data, len);
     return true;
@@ -66,8 +83,8 @@ int ring_slices(const struct ring *r, uint32_t off, uint32_t len, struct slice o
 {
     if (len == 0 || off > r->len || len > r->len - off)
         return 0;
-    uint32_t start = (r->head + off) % r->cap;
-    uint32_t first = r->cap - start < len ? r->cap - start : len;
+    uint32_t start = (r->head + off) % r->alloc;
+    uint32_t first = r->alloc - start < len ? r->alloc - start : len;
     out[0] = (struct slice){ r->buf + start, first };
     if (first == len)
         return 1;
@@ -95,6 +112,6 @@ void ring_consume(struct ring *r, uint32_t len)
 {
     if (len > r->len)
         len = r->len;
-    r->head = (r->head + len) % r->cap;
     r->len -= len;
+    r->head = r->alloc ? (r->head + len) % r->alloc : 0;
 }

@@ -3,6 +3,8 @@
  * connection.  The send side keeps unacknowledged bytes at the front (from
  * SND.UNA) so a retransmission reads them again; the receive side holds bytes
  * the app has not read yet, and its free space is the window we advertise.
+ * Memory follows use: nothing until the first byte, then doubling up to
+ * the bound, so an idle connection costs nothing and a short one little.
  */
 #ifndef SYNACK_RING_H
 #define SYNACK_RING_H
@@ -15,10 +17,13 @@
 
 struct ring {
     uint8_t *buf;    /* allocated on first write, released by ring_free() */
-    uint32_t cap;    /* fixed at init: the bound */
-    uint32_t head;   /* offset of the first byte */
+    uint32_t cap;    /* fixed at init: the bound on what may be held */
+    uint32_t alloc;  /* bytes of buf: grows by doubling, up to cap */
+    uint32_t head;   /* offset of the first byte within buf */
     uint32_t len;    /* bytes held */
 };
+/* First allocation: small responses never pay for a large bound. */
+#define RING_INITIAL_ALLOC (16 * 1024)
 
 void ring_init(struct ring *r, uint32_t cap);
 void ring_free(struct ring *r);

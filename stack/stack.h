@@ -80,7 +80,11 @@ struct stack_config {
 #define STACK_DEFAULT_BACKLOG 128
 #define STACK_DEFAULT_MSL_SEC 30
 #define STACK_DEFAULT_RCV_BUF (64 * 1024)
-#define STACK_DEFAULT_SND_BUF (64 * 1024)
+/* The send buffer bounds what can be in flight: at MTU 65535 a 64 KiB
+ * buffer would hold one segment, and with one segment in flight no loss
+ * can be repaired by fast retransmit.  The ring grows only as data is
+ * queued, so the bound costs a short response nothing. */
+#define STACK_DEFAULT_SND_BUF (1024 * 1024)
 #define STACK_MIN_BUF 1024      /* below this a segment barely fits */
 #define STACK_MAX_BUF (16 * 1024 * 1024)
 #define STACK_DEFAULT_SYNACK_RETRIES 5

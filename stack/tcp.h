@@ -68,7 +68,8 @@ enum tcp_timer {
     TCP_T_PERSIST,    /* zero window: time to probe (RFC 9293 §3.8.6.1) */
     TCP_T_DELACK,     /* an ACK is being held back (RFC 9293 §3.8.6.3) */
     TCP_T_KEEPALIVE,  /* idle connection: time to probe (RFC 9293 §3.8.4) */
-    TCP_T_TIMEWAIT,   /* 2*MSL (RFC 9293 §3.10.8) */
+    TCP_T_TIMEWAIT,   /* 2*MSL: TIME-WAIT (RFC 9293 §3.10.8), and the
+                         bound on waiting in FIN-WAIT-2 for the peer's FIN */
     TCP_T_APP,        /* the application's own timer (tcp_app_timer) */
     TCP_TIMER_COUNT
 };
@@ -270,6 +271,7 @@ void tcp_timer_remove(struct tcb *t);       /* out of the heap for good */
 void tcp_timers_run(struct stack *st, usec_t now);
 void tcp_arm_rexmit(struct tcb *t);
 void tcp_start_timewait(struct tcb *t);
+void tcp_start_fin_wait_2_timer(struct tcb *t);
 
 /* tcp_app.c: calls up into the application. */
 void tcp_app_accept(struct tcb *t);

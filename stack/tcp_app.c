@@ -44,18 +44,23 @@ size_t tcp_recv(struct tcp_conn *c, void *buf, size_t cap)
     return n;
 }
 
+/* Whether tcp_send() may queue anything: only before our FIN, in the
+ * states where the app can still write. */
+static bool can_queue(const struct tcb *t)
+{
+    return !t->fin_queued && (t->state == TCP_ESTABLISHED || t->state == TCP_CLOSE_WAIT);
+}
+
 size_t tcp_send_space(const struct tcp_conn *c)
 {
     const struct tcb *t = (const struct tcb *)(const void *)c;
-    if (t->fin_queued)
-        return 0;
-    return ring_space(&t->sndq);
+    return can_queue(t) ? ring_space(&t->sndq) : 0;
 }
 
 size_t tcp_send(struct tcp_conn *c, const void *buf, size_t len)
 {
     struct tcb *t = conn_tcb(c);
-    if (t->fin_queued || !(t->state == TCP_ESTABLISHED || t->state == TCP_CLOSE_WAIT))
+    if (!can_queue(t))
         return 0;
     uint32_t n = ring_write(&t->sndq, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     tcp_output(t);

@@ -6,6 +6,7 @@
  *   initial window                         RFC 6928
  *   restart after idle                     RFC 5681 §4.1
  *   fast retransmit / fast recovery        RFC 5681 §3.2, NewReno RFC 6582
+ *   limited transmit                       RFC 3042
  *   SACK-based loss recovery               RFC 6675 (when SACK was permitted)
  *   retransmission timeout                 RFC 5681 §3.1 eq. (4), RFC 6298 §5
  *
@@ -164,6 +165,7 @@ static void enter_recovery(struct tcb *t)
     if (r)
         len = min_u32(len, r->start - t->snd_una);
     tcp_send_retransmission(t, t->snd_una, len);
+    t->high_rxt = t->snd_una + len;
 }
 
 /* An ACK that moved SND.UNA forward by acked bytes. */
@@ -226,7 +228,13 @@ uint32_t cc_send_allowance(const struct tcb *t)
         in_flight -= min_u32(in_flight, seq_ranges_bytes_above(&t->sacked, t->snd_una) -
                                             seq_ranges_bytes_above(&t->sacked, t->snd_nxt));
     }
-    return t->cwnd > in_flight ? t->cwnd - in_flight : 0;
+    /* Limited Transmit (RFC 3042): each of the first two duplicate ACKs
+     * lets one new segment go beyond cwnd, so a loss near the end of a
+     * small flight still draws the dupACKs fast retransmit needs. */
+    uint32_t cwnd = t->cwnd;
+    if (!t->in_recovery && t->dupacks > 0 && t->dupacks < TCP_DUPTHRESH)
+        cwnd += t->dupacks * t->snd_mss;
+    return cwnd > in_flight ? cwnd - in_flight : 0;
 }
 
 /* In SACK recovery, resend lost holes while pipe allows (RFC 6675 §5 (C)).

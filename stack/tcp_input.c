@@ -210,22 +210,29 @@ static bool synrcvd_ack(struct tcb *t, const struct tcp_segment *seg)
 
 /* RFC 2018 §4 / RFC 6675 §3: record the peer's SACK blocks.  A block must
  * lie above SND.UNA and within what was sent; anything else (a D-SACK,
- * or garbage) is ignored. */
-static void sack_update(struct tcb *t, const struct tcp_segment *seg)
+ * or garbage) is ignored.  Returns true if the scoreboard grew. */
+static bool sack_update(struct tcb *t, const struct tcp_segment *seg)
 {
+    uint32_t before = seq_ranges_bytes_above(&t->sacked, t->snd_una);
     for (uint32_t i = 0; i < seg->opt.sack_count; i++) {
         uint32_t l = seg->opt.sack[i].left, r = seg->opt.sack[i].right;
         if (seq_lt(l, r) && seq_gt(l, t->snd_una) && seq_leq(r, t->snd_max))
             seq_ranges_add(&t->sacked, l, r);
     }
+    return seq_ranges_bytes_above(&t->sacked, t->snd_una) != before;
 }
 
-/* RFC 5681 §2's duplicate ACK: data outstanding, nothing new in the
- * segment, same ACK and same window as before. */
-static bool is_dupack(const struct tcb *t, const struct tcp_segment *seg)
+/* A duplicate ACK: data outstanding and the same cumulative ACK.  Without
+ * SACK, RFC 5681 §2 also wants no data, no SYN/FIN and the same window.
+ * With SACK, RFC 6675 §2 counts an ACK that reports newly SACKed data,
+ * whatever its window: a receiver's window moves as its buffer drains. */
+static bool is_dupack(const struct tcb *t, const struct tcp_segment *seg, bool new_sack)
 {
-    return t->snd_max != t->snd_una && seg->data_len == 0 &&
-           !(seg->flags & (TCP_SYN | TCP_FIN)) && seg->ack == t->snd_una &&
+    if (t->snd_max == t->snd_una || seg->ack != t->snd_una)
+        return false;
+    if (t->sack_ok)
+        return new_sack;
+    return seg->data_len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
            ((uint32_t)seg->wnd << t->snd_wscale) == t->snd_wnd;
 }
 
@@ -286,8 +293,10 @@ static bool ack_state_effects(struct tcb *t, const struct tcp_segment *seg)
 {
     switch (t->state) {
     case TCP_FIN_WAIT_1:
-        if (our_fin_acked(t))
+        if (our_fin_acked(t)) {
             tcp_set_state(t, TCP_FIN_WAIT_2, seg, NULL, "RFC 9293 §3.10.7.4 (fifth, FIN-WAIT-1)");
+            tcp_start_fin_wait_2_timer(t);
+        }
         return true;
     case TCP_CLOSING:
         if (our_fin_acked(t))
@@ -322,9 +331,8 @@ static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
         t->ack_now = true;
         return false;
     }
-    if (t->sack_ok)
-        sack_update(t, seg);
-    bool dup = is_dupack(t, seg);
+    bool new_sack = t->sack_ok && sack_update(t, seg);
+    bool dup = is_dupack(t, seg, new_sack);
     if (seq_gt(seg->ack, t->snd_una)) {
         uint32_t acked = advance_snd_una(t, seg);
         cc_on_new_ack(t, acked);

@@ -97,6 +97,14 @@ void tcp_start_timewait(struct tcb *t)
     tcp_timer_set(t, TCP_T_TIMEWAIT, t->st->now + 2 * t->st->cfg.msl);
 }
 
+/* FIN-WAIT-2 can last forever by the RFC: the peer acked our FIN and may
+ * never send its own.  Our app has closed and nobody will read, so after
+ * 2*MSL without the FIN the connection is dropped (as BSD and Linux do). */
+void tcp_start_fin_wait_2_timer(struct tcb *t)
+{
+    tcp_timer_set(t, TCP_T_TIMEWAIT, t->st->now + 2 * t->st->cfg.msl);
+}
+
 /* RFC 9293 §3.8.3 (R2) and the user timeout of §3.8.4: after enough
  * retries, or too long without progress, the connection is reset. */
 static bool give_up(struct tcb *t)
@@ -194,7 +202,13 @@ static void keepalive_expired(struct tcb *t)
 
 static void timewait_expired(struct tcb *t)
 {
-    tcp_set_state(t, TCP_CLOSED, NULL, "2MSL timer expired", "RFC 9293 §3.10.8");
+    if (t->state == TCP_FIN_WAIT_2) {
+        tcp_set_state(t, TCP_CLOSED, NULL, "no FIN from the peer within 2MSL",
+                      "RFC 9293 §3.10.4");
+        tcp_app_closed(t, TCP_CLOSED_TIMEOUT);
+    } else {
+        tcp_set_state(t, TCP_CLOSED, NULL, "2MSL timer expired", "RFC 9293 §3.10.8");
+    }
     tcb_release(t);
 }
 

@@ -5,7 +5,7 @@ fifth and eighth), and TIME-WAIT (2*MSL, §3.10.7.4 and RFC 6191).
 Every scenario starts the same way: handshake at t=0, the client sends
 "hello" at 10 ms, the app receives exactly b"hello" and the ACK acks 5 bytes.
 """
-from util import (C_ISN, C_PORT, MS, SEC, Stack, CLOSED_NORMALLY, describe, established,
+from util import (C_ISN, C_PORT, MS, SEC, Stack, CLOSED_NORMALLY, CLOSED_TIMEOUT, describe, established,
                   expect_counts, expect_deadline, expect_seg, expect_status, expect_transitions,
                   isn, nothing, one, out, seq_add, status)
 
@@ -31,7 +31,7 @@ def test_server_closes_first():
         c.send("A", t=30 * MS, ack=seq_add(S1, 1))
         nothing(st, "no answer to the ACK of our FIN")
         expect_transitions(st, OPEN + ["ESTABLISHED -> FIN-WAIT-1", "FIN-WAIT-1 -> FIN-WAIT-2"])
-        expect_deadline(st, None)
+        expect_deadline(st, 30 * MS + 2 * 30 * SEC)   # FIN-WAIT-2 waits at most 2*MSL
 
         c.send("FA", t=40 * MS, ack=seq_add(S1, 1))
         expect_seg(one(st, "the ACK of the peer's FIN"), "A", seq_add(S1, 1), seq_add(C1, 6),
@@ -197,7 +197,7 @@ def test_piggybacked_fin_after_zero_window():
         c.send("A", t=110 * MS, ack=seq_add(S1, 4), win=64240)
         nothing(st)
         expect_transitions(st, OPEN + ["ESTABLISHED -> FIN-WAIT-1", "FIN-WAIT-1 -> FIN-WAIT-2"])
-        expect_deadline(st, None)
+        expect_deadline(st, 110 * MS + 2 * 30 * SEC)  # the FIN-WAIT-2 bound
 
 
 def test_timewait_reacks_retransmitted_fin():
@@ -266,3 +266,26 @@ def test_timewait_reused_by_newer_syn():
         assert st.transitions()[-3:] == ["FIN-WAIT-2 -> TIME-WAIT", "TIME-WAIT -> CLOSED",
                                          "LISTEN -> SYN-RECEIVED"], st.transitions()
         expect_counts(st, events={"TCP_TIME_WAIT_REUSE": 1, "TCP_PASSIVE_OPENS": 2})
+
+
+def test_fin_wait_2_bounded_by_2msl():
+    with Stack(msl=2 * SEC) as st:
+        c, s = established(st, data=b"")
+        S1 = seq_add(s, 1)
+        st.advance(10 * MS)
+        st.app_close()
+        expect_seg(one(st, "our FIN"), "FA", S1, C1)
+        c.send("A", t=20 * MS, ack=seq_add(S1, 1))
+        nothing(st)
+        # The peer acked our FIN but never sends its own: after 2*MSL the
+        # connection goes, silently, and the app hears of a timeout.
+        expect_deadline(st, 20 * MS + 4 * SEC)
+        st.advance(20 * MS + 4 * SEC - 1)
+        expect_transitions(st, OPEN + ["ESTABLISHED -> FIN-WAIT-1", "FIN-WAIT-1 -> FIN-WAIT-2"])
+        st.advance(20 * MS + 4 * SEC)
+        nothing(st, "no segment when FIN-WAIT-2 times out")
+        expect_transitions(st, OPEN + ["ESTABLISHED -> FIN-WAIT-1", "FIN-WAIT-1 -> FIN-WAIT-2",
+                                       "FIN-WAIT-2 -> CLOSED"])
+        expect_status(st, status(closed=True, reason=CLOSED_TIMEOUT))
+        assert st.tcb_count() == 0
+        expect_deadline(st, None)

@@ -238,6 +238,8 @@ static void setup(void)
     struct http_config hc;
     stack_config_defaults(&cfg);
     cfg.addr = SERVER;
+    /* Smaller than big.bin, so a client that stops reading fills it. */
+    cfg.snd_buf = 64 * 1024;
     struct stack_io io = {.output = cap_output, .ctx = NULL};
     st = stack_new(&cfg, &io);
     ck_assert_ptr_nonnull(st);
