@@ -26,6 +26,9 @@
 #define CLI_MAX_BACKLOG 65535
 #define CLI_MAX_MSL_SEC 3600
 #define CLI_MAX_ICMP_RATE 1000000
+#define CLI_MIN_RTO_MS 1
+#define CLI_MAX_RTO_MS 60000           /* TCP_MAX_RTO */
+#define CLI_MAX_KEEPALIVE_SEC (7 * 24 * 3600)
 #define CLI_MIN_PREFIX 1
 #define CLI_MAX_PREFIX 30 /* leaves room for a network, two hosts, a broadcast */
 /* Bounds of the HTTP limits: below the minimums no real request fits. */
@@ -44,6 +47,7 @@ enum {
     OPT_HEADER_TIMEOUT, OPT_MAX_REQUEST_LINE, OPT_MAX_HEADER_BYTES, OPT_MAX_HEADERS,
     OPT_MAX_BODY,
     OPT_IMPAIR,
+    OPT_MIN_RTO, OPT_DELACK, OPT_NO_NAGLE, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +78,11 @@ static const struct option long_options[] = {
     {"max-headers", required_argument, NULL, OPT_MAX_HEADERS},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"impair", required_argument, NULL, OPT_IMPAIR},
+    {"min-rto-ms", required_argument, NULL, OPT_MIN_RTO},
+    {"delack-ms", required_argument, NULL, OPT_DELACK},
+    {"no-nagle", no_argument, NULL, OPT_NO_NAGLE},
+    {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
+    {"user-timeout", required_argument, NULL, OPT_USER_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -163,6 +172,19 @@ void cli_usage(FILE *out) {
         STACK_MAX_RETRIES_LIMIT, STACK_DEFAULT_SYNACK_RETRIES,
         STACK_MAX_RETRIES_LIMIT, STACK_DEFAULT_MAX_RETRIES,
         CLI_MAX_ICMP_RATE, STACK_DEFAULT_CHALLENGE_ACK_RATE);
+    fprintf(out,
+        "  --min-rto-ms MS       lower bound on the retransmission timeout, %d..%d\n"
+        "                        (default %d; RFC 6298 says 1000, see docs)\n"
+        "  --delack-ms MS        longest an ACK is delayed, 0 (ACK at once)..%d\n"
+        "                        (default %d)\n"
+        "  --no-nagle            send small segments at once (RFC 896 off)\n"
+        "  --keepalive SECONDS   probe a connection idle this long, 1..%d\n"
+        "                        (default off)\n"
+        "  --user-timeout SECONDS  reset a connection whose data stays unacked\n"
+        "                        this long, 1..%d (default off: --max-retries)\n",
+        CLI_MIN_RTO_MS, CLI_MAX_RTO_MS, (int)(STACK_DEFAULT_MIN_RTO / 1000),
+        (int)(STACK_MAX_DELACK / 1000), (int)(STACK_DEFAULT_DELACK / 1000),
+        CLI_MAX_KEEPALIVE_SEC, CLI_MAX_KEEPALIVE_SEC);
     fprintf(out,
         "  --access-log FILE|-   append one Combined Log Format line per response\n"
         "                        (default off)\n"
@@ -322,6 +344,35 @@ static bool parse_http_number(struct http_config *h, int c, const char *arg) {
     }
 }
 
+/* The flags of TCP's timers (RFC 6298 RTO floor, delayed ACK, keep-alive,
+ * user timeout): milliseconds or seconds on the command line, µs inside. */
+static bool parse_tcp_timing(struct cli_options *o, int c, const char *arg) {
+    struct stack_config *cfg = &o->cfg;
+    uint32_t v = 0;
+
+    switch (c) {
+    case OPT_MIN_RTO:
+        if (!parse_u32("--min-rto-ms", arg, CLI_MIN_RTO_MS, CLI_MAX_RTO_MS, &v))
+            return false;
+        cfg->min_rto = (usec_t)v * 1000;
+        return true;
+    case OPT_DELACK:
+        if (!parse_u32("--delack-ms", arg, 0, (uint32_t)(STACK_MAX_DELACK / 1000), &v))
+            return false;
+        cfg->delack = (usec_t)v * 1000;
+        return true;
+    case OPT_KEEPALIVE:
+    case OPT_USER_TIMEOUT:
+        if (!parse_u32(c == OPT_KEEPALIVE ? "--keepalive" : "--user-timeout", arg, 1,
+                       CLI_MAX_KEEPALIVE_SEC, &v))
+            return false;
+        *(c == OPT_KEEPALIVE ? &cfg->keepalive : &cfg->user_timeout) = (usec_t)v * USEC_PER_SEC;
+        return true;
+    default:
+        return parse_http_number(&o->http, c, arg);
+    }
+}
+
 /* Flags that take a plain number, and the bounds each is checked against. */
 static bool parse_number(struct cli_options *o, int c, const char *arg) {
     struct stack_config *cfg = &o->cfg;
@@ -361,7 +412,7 @@ static bool parse_number(struct cli_options *o, int c, const char *arg) {
         cfg->msl = (usec_t)v * USEC_PER_SEC;
         return true;
     default:
-        return parse_http_number(&o->http, c, arg);
+        return parse_tcp_timing(o, c, arg);
     }
 }
 
@@ -379,6 +430,7 @@ static int apply_option(struct cli_options *o, struct seen *seen, int c,
     case OPT_IMPAIR: ok = parse_impair(arg, &o->impair); break;
     case OPT_PCAP: o->pcap_path = arg; ok = true; break;
     case OPT_TRACE: o->trace_path = arg; ok = true; break;
+    case OPT_NO_NAGLE: o->cfg.nagle = false; ok = true; break;
     case OPT_ACCESS_LOG: o->access_log_path = arg; ok = true; break;
     case 'h': cli_usage(stdout); return CLI_EXIT_OK;
     case 'V': printf("synackd %s\n", SYNACK_VERSION); return CLI_EXIT_OK;

@@ -220,6 +220,50 @@ check_capture() {
         "tshark found $replies echo replies:" "$(tail_of "$tmp/tshark.err")"
 }
 
+# ---- a 20 MiB download through the impaired link --------------------------
+
+# TCP's recovery end to end (issue 3's acceptance test): a generated 20 MiB
+# body crosses a link that loses, reorders and duplicates packets both ways,
+# and arrives byte-identical.  Run at MTU 1500 and at 65535.
+BULK_SPEC=${IMPAIR_BULK_SPEC:-loss=5%,reorder=10%,dup=2%,seed=3}
+BULK_MIB=20
+BULK_TIMEOUT=240   # seconds for one download; typically 5-40 s under ASan
+
+make_bulk_root() {
+    mkdir -p "$tmp/root"
+    head -c $((BULK_MIB * 1024 * 1024)) /dev/urandom >"$tmp/root/big.bin"
+    sha256sum "$tmp/root/big.bin" | cut -d' ' -f1 >"$tmp/big.sha"
+}
+
+check_bulk() {
+    local mtu=$1 rc want got pid
+    "$SYNACKD" --impair "$BULK_SPEC" --mtu "$mtu" --root "$tmp/root" --isn-key "$ISN_KEY" \
+        --idle-timeout 300 >"$tmp/bulk$mtu.out" 2>"$tmp/bulk$mtu.err" &
+    pid=$!
+    daemon_pid=$pid
+    if ! wait_until 5 grep -qs '^listening on ' "$tmp/bulk$mtu.out"; then
+        not_ok "MTU $mtu: synackd starts" "stderr ends:" "$(tail_of "$tmp/bulk$mtu.err")"
+        return
+    fi
+    timeout "$BULK_TIMEOUT" curl -s -o "$tmp/got.bin" -w '%{time_total}' \
+        "http://10.0.0.2/big.bin" >"$tmp/bulk$mtu.time" 2>"$tmp/bulk$mtu.curl"
+    rc=$?
+    want=$(cat "$tmp/big.sha")
+    got=$(sha256sum "$tmp/got.bin" 2>/dev/null | cut -d' ' -f1)
+    [[ $rc == 0 && $got == "$want" ]]
+    report $? "MTU $mtu, --impair $BULK_SPEC: ${BULK_MIB} MiB arrive byte-identical ($(cat "$tmp/bulk$mtu.time") s)" \
+        "expected curl exit 0 and sha256 $want; saw exit $rc, sha256 ${got:-none}"
+    kill -TERM "$pid"
+    wait_until 5 exited "$pid" || kill -KILL "$pid"
+    wait "$pid"
+    rc=$?
+    daemon_pid=
+    [[ $rc == 0 ]] && sanitizer_clean "$tmp/bulk$mtu.err"
+    report $? "MTU $mtu: synackd exits 0 with no sanitizer report" \
+        "exit $rc; stderr ends:" "$(tail_of "$tmp/bulk$mtu.err")"
+    rm -f "$tmp/got.bin"
+}
+
 # ---- the flag --------------------------------------------------------------
 
 check_bad_spec() {
@@ -251,6 +295,9 @@ else
         check_sigterm
         check_capture
     fi
+    make_bulk_root
+    check_bulk 1500
+    check_bulk 65535
 fi
 
 echo "$passed passed, $failed failed"
