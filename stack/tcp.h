@@ -130,6 +130,8 @@ struct tcb {
     bool in_recovery;
     uint32_t recover;          /* SND.MAX when recovery began (RFC 6582) */
     uint32_t high_rxt;         /* highest sequence retransmitted in recovery */
+    uint32_t rxt_mark;         /* SND.MAX when a round of hole resends began */
+    bool rxt_mark_set;
     usec_t last_send;          /* for restart after idle (RFC 5681 §4.1) */
 
     bool nodelay;              /* Nagle off (RFC 896) */

@@ -24,9 +24,9 @@ static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 static void trace_cc(struct tcb *t, const char *what, const char *rfc,
                      const char *file, int line)
 {
-    char buf[160];
-    snprintf(buf, sizeof buf, "%s: cwnd=%u ssthresh=%u flight=%u", what, t->cwnd,
-             t->ssthresh, t->snd_max - t->snd_una);
+    char buf[192];
+    snprintf(buf, sizeof buf, "%s: cwnd=%u ssthresh=%u flight=%u una=%u (rel)", what,
+             t->cwnd, t->ssthresh, t->snd_max - t->snd_una, t->snd_una - t->iss);
     tcp_trace_event(t, buf, rfc, file, line);
 }
 #define TRACE_CC(t, what, rfc) trace_cc((t), (what), (rfc), __FILE__, __LINE__)
@@ -141,6 +141,33 @@ static bool sack_next_lost(const struct tcb *t, uint32_t *seq, uint32_t *len)
     return false;
 }
 
+/* A resent hole can be lost too, and RFC 6675 alone would then wait for
+ * the timer.  Each round of resends remembers SND.MAX when it began; once
+ * the peer SACKs data sent well after that mark while holes below HighRxt
+ * are still missing, those resends did not arrive: start the holes over.
+ * (BSD-era Linux did the same, per segment; RFC 8985's RACK does it by
+ * time.) */
+static void detect_lost_retransmissions(struct tcb *t)
+{
+    if (!t->rxt_mark_set || t->sacked.n == 0 || !seq_lt(t->snd_una, t->high_rxt))
+        return;
+    uint32_t highest = t->sacked.r[t->sacked.n - 1].end;
+    if (!seq_gt(highest, t->rxt_mark + (TCP_DUPTHRESH - 1) * t->snd_mss))
+        return;
+    t->high_rxt = t->snd_una;
+    t->rxt_mark_set = false;
+    TRACE_CC(t, "a retransmission was lost, resend the holes again", "RFC 6675 §5");
+}
+
+static void note_hole_resent(struct tcb *t, uint32_t seq, uint32_t len)
+{
+    t->high_rxt = seq + len;
+    if (!t->rxt_mark_set) {
+        t->rxt_mark = t->snd_max;
+        t->rxt_mark_set = true;
+    }
+}
+
 /* --- the ACK side -------------------------------------------------------- */
 
 static void enter_recovery(struct tcb *t)
@@ -164,8 +191,9 @@ static void enter_recovery(struct tcb *t)
     const struct seq_range *r = seq_ranges_next(&t->sacked, t->snd_una);
     if (r)
         len = min_u32(len, r->start - t->snd_una);
+    t->rxt_mark_set = false;
     tcp_send_retransmission(t, t->snd_una, len);
-    t->high_rxt = t->snd_una + len;
+    note_hole_resent(t, t->snd_una, len);
 }
 
 /* An ACK that moved SND.UNA forward by acked bytes. */
@@ -243,9 +271,10 @@ void cc_recovery_send(struct tcb *t)
 {
     if (!t->in_recovery || !t->sack_ok)
         return;
+    detect_lost_retransmissions(t);
     uint32_t seq, len;
     while (cc_send_allowance(t) >= t->snd_mss && sack_next_lost(t, &seq, &len)) {
         tcp_send_retransmission(t, seq, len);
-        t->high_rxt = seq + len;
+        note_hole_resent(t, seq, len);
     }
 }
