@@ -114,6 +114,8 @@ struct tcb {
                                   order bytes wait past its end, at their offset */
     struct seq_ranges ooo;     /* which out-of-order ranges are held (RFC 2018 §4) */
     uint32_t ooo_last;         /* start of the most recent out-of-order segment */
+    uint32_t sack_sent[TCP_MAX_SACK_BLOCKS];  /* a byte of each block last reported, */
+    uint32_t sack_nsent;                      /* most recent first (RFC 2018 §4) */
     struct seq_ranges sacked;  /* our data the peer has SACKed (RFC 6675 scoreboard) */
 
     /* RTT estimation, RFC 6298. */

@@ -30,12 +30,18 @@ size_t tcp_recv(struct tcp_conn *c, void *buf, size_t cap)
     struct tcb *t = conn_tcb(c);
     uint32_t n = ring_peek(&t->rcvq, 0, buf, cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap);
     ring_consume(&t->rcvq, n);
-    /* Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2): announce the
-     * reopened window once its right edge can move past the one we last
-     * advertised by min(buffer/2, MSS), not for every byte read. */
-    uint32_t edge = t->rcv_nxt + tcp_rcv_window(t);
+    /* Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2): the right edge
+     * moves in steps of min(buffer/2, MSS).  A window update goes on its
+     * own only when it matters to the sender: the window it knows is below
+     * one step, or reading has at least doubled it (as Linux does).
+     * Otherwise the next, possibly delayed, ACK carries the new edge (RFC
+     * 1122 §4.2.3.3). */
+    uint32_t window = tcp_rcv_window(t);
+    uint32_t edge = t->rcv_nxt + window;
     uint32_t step = t->snd_mss < t->rcvq.cap / 2 ? t->snd_mss : t->rcvq.cap / 2;
-    if (n && seq_geq(edge, t->rcv_adv + step) &&
+    uint32_t known = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    bool matters = known < step || window >= 2 * known;
+    if (n && matters && seq_geq(edge, t->rcv_adv + step) &&
         (t->state == TCP_ESTABLISHED || t->state == TCP_FIN_WAIT_1 ||
          t->state == TCP_FIN_WAIT_2)) {
         t->ack_now = true;

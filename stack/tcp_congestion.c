@@ -73,10 +73,13 @@ static void cc_grow(struct tcb *t, uint32_t acked)
     }
 }
 
-/* RFC 5681 eq. (4): half of what was in flight, at least two segments. */
+/* RFC 5681 eq. (4): half of what was in flight, at least two segments.
+ * Segments sent by limited transmit lie beyond cwnd and do not count
+ * (RFC 3042 §2), hence the cap at cwnd. */
 static uint32_t half_flight(const struct tcb *t)
 {
-    return max_u32((t->snd_max - t->snd_una) / 2, 2u * t->snd_mss);
+    uint32_t flight = min_u32(t->snd_max - t->snd_una, t->cwnd);
+    return max_u32(flight / 2, 2u * t->snd_mss);
 }
 
 void cc_on_rto(struct tcb *t)

@@ -230,6 +230,9 @@ static bool is_dupack(const struct tcb *t, const struct tcp_segment *seg, bool n
 {
     if (t->snd_max == t->snd_una || seg->ack != t->snd_una)
         return false;
+    /* Answers to zero-window probes repeat the ACK by design (§3.8.6.1). */
+    if (t->snd_wnd == 0 || seg->wnd == 0 || tcp_timer_armed(t, TCP_T_PERSIST))
+        return false;
     if (t->sack_ok)
         return new_sack;
     return seg->data_len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
@@ -250,9 +253,10 @@ static uint32_t advance_snd_una(struct tcb *t, const struct tcp_segment *seg)
     if (seq_lt(t->snd_nxt, ack))
         t->snd_nxt = ack;  /* acked past a go-back-N rewind */
     seq_ranges_trim_below(&t->sacked, ack);
+    /* The RTO stays backed off until a fresh RTT sample (RFC 6298 §5,
+     * RFC 9293 §3.8.2); tcp_rtt_on_ack() above resets it when it takes one. */
     t->retries = 0;
     t->unacked_since = t->st->now;
-    tcp_rto_reset(t);
     if (t->snd_una == t->snd_max)
         tcp_timer_stop(t, TCP_T_REXMIT);
     else
@@ -359,9 +363,12 @@ static uint32_t rcv_mss(const struct tcb *t)
  * out-of-order segment is ACKed at once, so the sender sees the gap. */
 static void hold_out_of_order(struct tcb *t, const struct tcp_segment *seg)
 {
-    uint32_t gap = seg->seq - t->rcv_nxt;
-    if (ring_write_ahead(&t->rcvq, gap, seg->data, seg->data_len) &&
-        seq_ranges_add(&t->ooo, seg->seq, seg->seq + seg->data_len)) {
+    uint32_t gap = seg->seq - t->rcv_nxt, end = seg->seq + seg->data_len;
+    const struct seq_range *held = seq_ranges_find(&t->ooo, seg->seq);
+    if (held && seq_leq(end, held->end)) {
+        t->ooo_last = seg->seq;  /* a copy of what is held: nothing to store */
+    } else if (ring_write_ahead(&t->rcvq, gap, seg->data, seg->data_len) &&
+               seq_ranges_add(&t->ooo, seg->seq, end)) {
         t->ooo_last = seg->seq;
         stack_count(t->st, EV_TCP_OOO_QUEUED);
     } else {

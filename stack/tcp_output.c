@@ -40,18 +40,35 @@ static uint16_t window_field(const struct tcb *t, bool syn)
     return (uint16_t)(field > 0xffff ? 0xffff : field);
 }
 
-/* SACK blocks for our ACK (RFC 2018 §4): the block holding the most
- * recently received segment first, then the others. */
-static void fill_sack_blocks(const struct tcb *t, struct tcp_opt_out *o)
+/* Adds range r to the blocks unless it is there already. */
+static void add_block(struct tcp_opt_out *o, uint32_t max, const struct seq_range *r)
+{
+    for (uint32_t i = 0; i < o->sack_count; i++)
+        if (o->sack[i].left == r->start)
+            return;
+    if (o->sack_count < max)
+        o->sack[o->sack_count++] = (struct tcp_sack_block){ r->start, r->end };
+}
+
+/* SACK blocks for our ACK (RFC 2018 §4): first the block holding the most
+ * recently received segment, then the blocks reported most recently, so
+ * each range is reported in several successive ACKs in case some are
+ * lost; then any others.  What was reported is remembered for next time. */
+static void fill_sack_blocks(struct tcb *t, struct tcp_opt_out *o)
 {
     uint32_t max = t->ts_ok ? TCP_SACK_BLOCKS_WITH_TS : TCP_MAX_SACK_BLOCKS;
-    const struct seq_range *recent = seq_ranges_find(&t->ooo, t->ooo_last);
+    const struct seq_range *r = seq_ranges_find(&t->ooo, t->ooo_last);
     o->sack_count = 0;
-    if (recent)
-        o->sack[o->sack_count++] = (struct tcp_sack_block){ recent->start, recent->end };
-    for (uint32_t i = 0; i < t->ooo.n && o->sack_count < max; i++)
-        if (&t->ooo.r[i] != recent)
-            o->sack[o->sack_count++] = (struct tcp_sack_block){ t->ooo.r[i].start, t->ooo.r[i].end };
+    if (r)
+        add_block(o, max, r);
+    for (uint32_t i = 0; i < t->sack_nsent; i++)
+        if ((r = seq_ranges_find(&t->ooo, t->sack_sent[i])) != NULL)
+            add_block(o, max, r);
+    for (uint32_t i = 0; i < t->ooo.n; i++)
+        add_block(o, max, &t->ooo.r[i]);
+    for (uint32_t i = 0; i < o->sack_count; i++)
+        t->sack_sent[i] = o->sack[i].left;
+    t->sack_nsent = o->sack_count;
 }
 
 /* Bookkeeping every segment we send does: what our ACK covered, the right

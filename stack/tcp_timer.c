@@ -82,9 +82,16 @@ void tcp_timer_set(struct tcb *t, enum tcp_timer which, usec_t at)
     heap_update(t);
 }
 
+/* The retransmission timer, which also keeps the user timeout (RFC 9293
+ * §3.8.4): it never runs past the moment unacknowledged data has waited
+ * that long, so the connection is reset on time, not an RTO later. */
 void tcp_arm_rexmit(struct tcb *t)
 {
-    tcp_timer_set(t, TCP_T_REXMIT, t->st->now + t->rto);
+    usec_t at = t->st->now + t->rto;
+    usec_t limit = t->unacked_since + t->st->cfg.user_timeout;
+    if (t->st->cfg.user_timeout && t->snd_una != t->snd_max && limit < at)
+        at = limit > t->st->now ? limit : t->st->now;
+    tcp_timer_set(t, TCP_T_REXMIT, at);
 }
 
 /* RFC 9293 §3.10.7.4: TIME-WAIT lasts 2*MSL from the last FIN seen, so

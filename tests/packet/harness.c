@@ -46,6 +46,7 @@ struct harness {
     int nconns;
     int close_on_eof;          /* app closes as soon as the peer's FIN arrives */
     int read_enabled;          /* app reads (window reopens) */
+    int echo;                  /* app sends back what it reads, from on_data */
 };
 
 static void queue_push(struct queue *q, const struct slice *parts, int n)
@@ -118,7 +119,10 @@ static void app_data(void *state, struct tcp_conn *c)
     struct hconn *hc = state;
     if (!hc->h->read_enabled)
         return;
-    hc->rx_len += tcp_recv(c, hc->rx + hc->rx_len, H_CONN_RX - hc->rx_len);
+    size_t n = tcp_recv(c, hc->rx + hc->rx_len, H_CONN_RX - hc->rx_len);
+    if (hc->h->echo && n)
+        tcp_send(c, hc->rx + hc->rx_len, n);   /* a reply within the same input */
+    hc->rx_len += n;
 }
 
 static void app_eof(void *state, struct tcp_conn *c)
@@ -203,6 +207,7 @@ int h_set(struct harness *h, const char *name, unsigned long long v)
     else if (!strcmp(name, "user_timeout")) c->user_timeout = v;
     else if (!strcmp(name, "close_on_eof")) h->close_on_eof = (int)v;
     else if (!strcmp(name, "read_enabled")) h->read_enabled = (int)v;
+    else if (!strcmp(name, "echo")) h->echo = (int)v;
     else return -1;
     return 0;
 }

@@ -88,7 +88,7 @@ class Stack:
     """One stack core on virtual time, listening on SERVER:port."""
 
     # Scenarios run with a 5 ms delayed-ACK timer so their timelines stay
-    # short; test_delack.py checks the real default (40 ms) explicitly.
+    # short; test_flow.py checks the real default (40 ms) explicitly.
     TEST_DELACK = 5_000
 
     def __init__(self, port=80, placeholder=False, **cfg):

@@ -305,3 +305,80 @@ def delayed_ack(st, t_data, what="the delayed ACK"):
     expect_deadline(st, t_data + st.delack)
     st.advance(t_data + st.delack)
     return one(st, what)
+
+
+# --- reliable transfer: handshakes with a chosen RTT, SACK, traced events ------
+
+SACK_PERM = [("MSS", 1460), ("SAckOK", b"")]
+TS_PERM = [("MSS", 1460), ("NOP", None), ("NOP", None), ("Timestamp", (1000, 0))]
+
+
+def handshake(st, rtt=0, t=0, win=None, **peer_kw):
+    """SYN at t, the handshake's ACK rtt later.  The SYN-ACK is timed (or
+    echoed in TSecr), so its ACK is the connection's first RTT sample (RFC
+    6298 §2.2): SRTT = rtt, RTTVAR = rtt/2.  Returns (peer, server ISN)."""
+    c = Peer(st, **peer_kw)
+    got = c.syn(t)
+    assert len(got) == 1 and flags(got[0]) == "SA", "SYN answered with %s" % [describe(p) for p in got]
+    synack = got[0]
+    c.seq = seq_add(c.seq, 1)
+    c.ack = seq_add(synack[TCP].seq, 1)
+    c.server_isn = synack[TCP].seq
+    c.absorb(synack)
+    c.send("A", t=t + rtt, win=win)
+    nothing(st, "no answer to the handshake's ACK")
+    return c, synack[TCP].seq
+
+
+def sack_opt(base, *blocks):
+    """A SACK option for blocks given as (start, end) offsets from base."""
+    return ("SAck", tuple(seq_add(base, x) for b in blocks for x in b))
+
+
+def sack_blocks(p, base):
+    """The SACK blocks of a segment as (start, end) offsets from base."""
+    v = opt(p, "SAck")
+    if v is None:
+        return []
+    return [((v[i] - base) & 0xffffffff, (v[i + 1] - base) & 0xffffffff) for i in range(0, len(v), 2)]
+
+
+_EVENT_RE = None
+_TRACE_CALLS = ("TRACE_CC(", "TCP_TRACE_EVENT(", "trace_resend(", "tcp_trace_event(")
+
+
+def traced_events(st, contains=""):
+    """The event lines of the trace (congestion reactions, retransmissions,
+    probes; not segments or state changes) containing `contains`, as (time
+    in µs, "what (RFC)", source file).  Each line's [file:line] must name a
+    line of that file that makes such a trace call."""
+    import os
+    import re
+    from synack import ROOT
+    global _EVENT_RE
+    if _EVENT_RE is None:
+        _EVENT_RE = re.compile(r"^(\d+)\.(\d{6}) \S+ > \S+ ([A-Z0-9-]+): (.*) \[([^\]:]+):(\d+)\]$")
+    got = []
+    for line in st.trace():
+        m = _EVENT_RE.match(line)
+        if not m or contains not in m.group(4):
+            continue
+        path, no = m.group(5), int(m.group(6))
+        src = open(os.path.join(ROOT, path)).read().splitlines()
+        assert 0 < no <= len(src), "trace names %s:%d, past the end of the file: %s" % (path, no, line)
+        # The call may span lines; __LINE__ is that of its last line.
+        code = " ".join(ln.strip() for ln in src[max(0, no - 3):no])
+        call = code[max(code.rfind(c) for c in _TRACE_CALLS):] if any(c in code for c in _TRACE_CALLS) else ""
+        what = m.group(4).split(":")[0].split(" (RFC")[0]
+        assert call and (what in call or (what.startswith("retransmit seq=") and "trace_resend(" in call)), \
+            "trace names %s:%d, which is not where %r is traced: %r" % (path, no, what, src[no - 1].strip())
+        got.append((int(m.group(1)) * SEC + int(m.group(2)), m.group(4), path))
+    return got
+
+
+def expect_events(st, contains, want):
+    """Asserts the traced events containing `contains`: a list of (time,
+    "what (RFC)", file)."""
+    got = traced_events(st, contains)
+    assert got == want, "traced %r events:\n  got  %s\n  want %s" % (
+        contains, "\n       ".join(map(str, got)) or "none", "\n       ".join(map(str, want)) or "none")
