@@ -37,11 +37,53 @@ enum trace_level {
     TRACE_SEGMENTS = 2, /* ... and one line per segment received or sent */
 };
 
+/* The trace as data, beside the text line: what the link needs to comment
+ * a capture (pcapng) or draw a connection (GET /trace) without parsing
+ * text.  Records are made at any trace level, but only when the record hook
+ * is set; the text lines do not change. */
+enum trace_kind {
+    TRACE_SEG_IN,  /* a segment arrived; recorded before it is processed */
+    TRACE_SEG_OUT, /* a segment left */
+    TRACE_STATE,   /* a connection changed state (tcp_set_state) */
+    TRACE_EVENT,   /* a retransmission, probe, challenge ACK, loss reaction */
+};
+
+struct trace_record {
+    enum trace_kind kind;
+    usec_t now;
+    /* Segments: src > dst as the segment travelled.  States and events:
+     * the connection as its trace line shows it, peer > us. */
+    uint32_t src, dst;
+    uint16_t sport, dport;
+    /* The segment (TRACE_SEG_*), or the one that caused a state change
+     * (TRACE_STATE with has_segment).  rel_seq and rel_ack count from the
+     * ISNs, as Wireshark's relative numbers do. */
+    bool has_segment;
+    uint8_t flags;           /* the header's flag bits (TCP_SYN ...) */
+    uint32_t seq, ack, rel_seq, rel_ack;
+    uint32_t len;            /* payload bytes */
+    uint16_t win;            /* the window field, unscaled */
+    uint8_t wscale;          /* its sender's shift; 0 on a SYN or when off */
+    /* Segments: our state when it was handled (before, for an arriving
+     * one), NULL when no connection had it.  TRACE_STATE: old and new. */
+    const char *state;
+    const char *new_state;
+    /* TRACE_STATE without a segment: its cause; TRACE_EVENT: the event.
+     * Valid only during the hook call: copy it to keep it. */
+    const char *what;
+    const char *rfc;         /* static; NULL for segments */
+    const char *file;        /* static, with line: the code that made a state
+                                change or event; NULL for segments */
+    int line;
+};
+
 struct stack_io {
     /* Called once per packet the stack emits: a complete IPv4 datagram. */
     void (*output)(void *ctx, const struct slice *parts, int nparts);
     /* Called once per trace line (no trailing newline). May be NULL. */
     void (*trace)(void *ctx, const char *line);
+    /* Called once per trace record (above), at any trace level.  May be NULL. */
+    void (*record)(void *ctx, const struct trace_record *r);
     /* Called when a bound is hit (backlog, table, buffer, rate limit): one
      * line naming the bound and its flag, on the 1st, 2nd, 4th, 8th ...
      * occurrence so a flood stays readable.  May be NULL. */

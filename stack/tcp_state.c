@@ -35,6 +35,32 @@ static void emit_trace(struct stack *st, const char *line)
         st->io.trace(st->io.ctx, line);
 }
 
+/* The connection as its trace line names it: peer > us. */
+static struct trace_record conn_record(const struct tcb *t, enum trace_kind kind,
+                                       const char *rfc, const char *file, int line_no)
+{
+    return (struct trace_record){
+        .kind = kind, .now = t->st->now, .src = t->raddr, .dst = t->laddr,
+        .sport = t->rport, .dport = t->lport, .state = tcp_state_name(t->state),
+        .rfc = rfc, .file = file, .line = line_no,
+    };
+}
+
+/* The segment's fields of a record, numbered as fmt_segment() numbers them. */
+static void record_segment(struct trace_record *r, const struct tcp_segment *s,
+                           uint32_t seq_base, uint32_t ack_base, uint8_t wscale)
+{
+    r->has_segment = true;
+    r->flags = s->flags;
+    r->seq = s->seq;
+    r->ack = s->ack;
+    r->rel_seq = s->seq - seq_base;
+    r->rel_ack = (s->flags & TCP_ACK) ? s->ack - ack_base : 0;
+    r->len = s->data_len;
+    r->win = s->wnd;
+    r->wscale = (s->flags & TCP_SYN) ? 0 : wscale;
+}
+
 /* "seconds.micros A:p > B:p" for a segment's direction. */
 static int fmt_prefix(char *buf, size_t cap, usec_t now, uint32_t src,
                       uint16_t sport, uint32_t dst, uint16_t dport)
@@ -69,7 +95,7 @@ static int fmt_segment(char *buf, size_t cap, const struct tcp_segment *s,
 void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
                        const struct tcp_segment *seg)
 {
-    if (st->cfg.trace_level < TRACE_SEGMENTS)
+    if (st->cfg.trace_level < TRACE_SEGMENTS && !st->io.record)
         return;
     char line[384];
     bool in = dir[0] == 'I';
@@ -77,6 +103,17 @@ void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
     uint32_t seq_base = t ? (in ? t->irs : t->iss) : seg->seq;
     uint32_t ack_base = t ? (in ? t->iss : t->irs) : seg->ack - 1;
     uint8_t wscale = t ? (in ? t->snd_wscale : t->rcv_wscale) : 0;
+    if (st->io.record) {
+        struct trace_record r = {
+            .kind = in ? TRACE_SEG_IN : TRACE_SEG_OUT, .now = st->now, .src = seg->src,
+            .dst = seg->dst, .sport = seg->sport, .dport = seg->dport,
+            .state = t ? tcp_state_name(t->state) : NULL,
+        };
+        record_segment(&r, seg, seq_base, ack_base, wscale);
+        st->io.record(st->io.ctx, &r);
+    }
+    if (st->cfg.trace_level < TRACE_SEGMENTS)
+        return;
     int n = fmt_prefix(line, sizeof line, st->now, seg->src, seg->sport, seg->dst, seg->dport);
     n += snprintf(line + n, sizeof line - (size_t)n, " %s ", dir);
     fmt_segment(line + n, sizeof line - (size_t)n, seg, seq_base, ack_base, wscale);
@@ -87,6 +124,11 @@ void tcp_trace_event(struct tcb *t, const char *what, const char *rfc,
                      const char *file, int line_no)
 {
     struct stack *st = t->st;
+    if (st->io.record) {
+        struct trace_record r = conn_record(t, TRACE_EVENT, rfc, file, line_no);
+        r.what = what;
+        st->io.record(st->io.ctx, &r);
+    }
     if (st->cfg.trace_level < TRACE_STATES)
         return;
     char line[384];
@@ -134,6 +176,16 @@ void tcp_set_state_at(struct tcb *t, enum tcp_state new_state,
     t->state = new_state;
     if (new_state == TCP_ESTABLISHED)
         stack_count(t->st, EV_TCP_ESTABLISHED);
+    if (t->st->io.record) {
+        struct trace_record r = conn_record(t, TRACE_STATE, rfc, file, line_no);
+        r.state = tcp_state_name(old);
+        r.new_state = tcp_state_name(new_state);
+        if (seg)
+            record_segment(&r, seg, t->irs, t->iss, t->snd_wscale);
+        else
+            r.what = cause;
+        t->st->io.record(t->st->io.ctx, &r);
+    }
     if (t->st->cfg.trace_level >= TRACE_STATES)
         trace_transition(t, old, seg, cause, rfc, file, line_no);
 }
