@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct trace_record; /* stack/stack.h */
+
 /* What open() learned about a file or directory. */
 struct http_file_info {
     uint64_t size;        /* bytes, for a regular file */
@@ -52,6 +54,13 @@ struct http_host {
      * NULL.  Already thinned to the 1st, 2nd, 4th, 8th ... occurrence. */
     void (*log)(void *ctx, const char *line);
     void *ctx;
+    /* The recent trace, oldest record first, drawn by GET /trace
+     * (http/ladder.c): how many records are held, and the i-th, valid
+     * until the stack next runs.  NULL when the host keeps none; /trace is
+     * then an ordinary path. */
+    size_t (*trace_count)(void *trace_ctx);
+    const struct trace_record *(*trace_get)(void *trace_ctx, size_t i);
+    void *trace_ctx;
 };
 
 #endif

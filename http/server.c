@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "http/access_log.h"
+#include "http/ladder.h"
 #include "http/response.h"
 #include "http/server.h"
 #include "http/static_files.h"
@@ -61,6 +62,7 @@ struct http_conn {
     struct http_server *srv;
     struct tcp_conn *c;
     uint32_t peer_addr;
+    uint16_t peer_port;
     struct http_parser req;     /* buffers allocated while a request is read */
     bool have_parser;
     char in[HTTP_INBOX_SIZE];
@@ -68,6 +70,7 @@ struct http_conn {
 
     bool responding;
     struct http_response resp;
+    char *page;                 /* GET /trace's page while it is sent */
     char head[HTTP_MAX_RESPONSE_HEAD];
     uint32_t head_len, head_sent;
     uint64_t body_sent;
@@ -125,6 +128,39 @@ static void access_log(struct http_conn *hc)
 
 /* --- planning a response ------------------------------------------------- */
 
+/* Is the target LADDER_PATH (with or without a query)?  Only when the
+ * host keeps a trace; otherwise it is just a path like any other. */
+static bool is_ladder(const struct http_server *s, const struct http_parser *req)
+{
+    size_t n = sizeof LADDER_PATH - 1;
+    return s->host.trace_count && s->host.trace_get && req->target.len >= n &&
+           memcmp(req->target.p, LADDER_PATH, n) == 0 &&
+           (req->target.len == n || req->target.p[n] == '?');
+}
+
+/* GET /trace: the ladder diagrams, drawn now from the host's trace. */
+static void plan_ladder(struct http_conn *hc)
+{
+    struct http_server *s = hc->srv;
+    struct http_response *r = &hc->resp;
+    bool body = hc->req.method != HTTP_METHOD_HEAD;
+    char *page = NULL;
+    size_t len = http_ladder_page(&s->host, hc->peer_addr, hc->peer_port, &page);
+    if (len == 0) {
+        log_bound(s, BOUND_MEMORY, "http: out of memory drawing %s; answered 500", LADDER_PATH);
+        http_response_error(r, 500, body);
+        return;
+    }
+    memset(r, 0, sizeof *r);
+    r->status = 200;
+    r->content_type = "text/html; charset=utf-8";
+    r->has_length = true;
+    r->length = len;
+    r->body = page;
+    r->send_body = body;
+    hc->page = page;
+}
+
 /* The router: what each method gets (RFC 9110 §9, §15.5.6, §15.6.2). */
 static void route(struct http_conn *hc)
 {
@@ -136,7 +172,10 @@ static void route(struct http_conn *hc)
     switch (req->method) {
     case HTTP_METHOD_GET:
     case HTTP_METHOD_HEAD:
-        http_static_plan(&s->host, req, s->path, s->path_cap, r);
+        if (is_ladder(s, req))
+            plan_ladder(hc);
+        else
+            http_static_plan(&s->host, req, s->path, s->path_cap, r);
         break;
     case HTTP_METHOD_OPTIONS:
         /* §9.3.7: Allow, and Content-Length: 0 for no content. */
@@ -340,6 +379,8 @@ static void finish_response(struct http_conn *hc)
     if (hc->resp.file)
         s->host.close(s->host.ctx, hc->resp.file);
     hc->resp.file = NULL;
+    free(hc->page);
+    hc->page = NULL;
     hc->responding = false;
     if (!hc->keep_alive) {
         start_close(hc);
@@ -387,7 +428,6 @@ static void serve(struct http_conn *hc)
 static void *on_accept(void *app, struct tcp_conn *c)
 {
     struct http_conn *hc = calloc(1, sizeof *hc);
-    uint16_t port;
     if (!hc) {
         log_bound(app, BOUND_MEMORY, "http: out of memory for a connection; refused "
                   "(lower --max-conns)");
@@ -395,7 +435,7 @@ static void *on_accept(void *app, struct tcp_conn *c)
     }
     hc->srv = app;
     hc->c = c;
-    tcp_conn_peer(c, &hc->peer_addr, &port);
+    tcp_conn_peer(c, &hc->peer_addr, &hc->peer_port);
     hc->last_activity = tcp_now(c);
     tcp_app_timer(c, deadline(hc));
     return hc;
@@ -476,6 +516,7 @@ static void on_closed(void *state, struct tcp_conn *c, enum tcp_close_reason why
         if (hc->resp.file)
             hc->srv->host.close(hc->srv->host.ctx, hc->resp.file);
     }
+    free(hc->page);
     parser_release(hc);
     free(hc);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tun/cli.h"
+#include "tun/trace_ring.h"
 
 #ifndef SYNACK_VERSION
 #define SYNACK_VERSION "unknown" /* the Makefile always defines it */
@@ -48,6 +49,7 @@ enum {
     OPT_MAX_BODY,
     OPT_IMPAIR,
     OPT_MIN_RTO, OPT_DELACK, OPT_NO_NAGLE, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
+    OPT_TRACE_RING,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +60,7 @@ static const struct option long_options[] = {
     {"root", required_argument, NULL, OPT_ROOT},
     {"mtu", required_argument, NULL, OPT_MTU},
     {"pcap", required_argument, NULL, OPT_PCAP},
+    {"trace-ring", required_argument, NULL, OPT_TRACE_RING},
     {"trace", required_argument, NULL, OPT_TRACE},
     {"trace-level", required_argument, NULL, OPT_TRACE_LEVEL},
     {"msl", required_argument, NULL, OPT_MSL},
@@ -139,13 +142,17 @@ void cli_usage(FILE *out) {
         "  --root DIR            directory to serve (default: the bundled site,\n"
         "                        ../http/site or ../share/synack/site from the binary)\n"
         "  --mtu N               link MTU, %d..%d; MSS is MTU-40 (default %d)\n"
-        "  --pcap FILE           capture every packet both ways, pcap (default off)\n"
+        "  --pcap FILE           capture every packet both ways (default off): pcapng\n"
+        "                        with a comment on each state change and retransmission\n"
+        "                        when FILE ends in .pcapng, else classic pcap\n"
         "  --trace FILE|-        write trace lines to FILE, - for stdout (default off)\n"
         "  --trace-level N       0 off, 1 state changes, 2 also every segment\n"
-        "                        (default 1 with --trace; alone, traces to stdout)\n",
+        "                        (default 1 with --trace; alone, traces to stdout)\n"
+        "  --trace-ring N        trace records kept in memory for the ladder diagrams\n"
+        "                        at /trace, 0..%u; 0 turns /trace off (default %d)\n",
         CLI_DEFAULT_TUN, ipv4_str(STACK_DEFAULT_ADDR, a),
         ipv4_str(CLI_DEFAULT_TUN_ADDR, t), CLI_DEFAULT_TUN_PREFIX, CLI_DEFAULT_PORT,
-        STACK_MIN_MTU, STACK_MAX_MTU, STACK_DEFAULT_MTU);
+        STACK_MIN_MTU, STACK_MAX_MTU, STACK_DEFAULT_MTU, TRACE_RING_MAX, TRACE_RING_DEFAULT);
     impair_usage(out);
     fprintf(out,
         "  --msl SECONDS         maximum segment lifetime, 1..%d; TIME-WAIT lasts\n"
@@ -411,6 +418,8 @@ static bool parse_number(struct cli_options *o, int c, const char *arg) {
             return false;
         cfg->msl = (usec_t)v * USEC_PER_SEC;
         return true;
+    case OPT_TRACE_RING:
+        return parse_u32("--trace-ring", arg, 0, TRACE_RING_MAX, &o->trace_ring);
     default:
         return parse_tcp_timing(o, c, arg);
     }
@@ -521,6 +530,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv) {
     o->tun_addr = CLI_DEFAULT_TUN_ADDR;
     o->tun_prefix = CLI_DEFAULT_TUN_PREFIX;
     o->port = CLI_DEFAULT_PORT;
+    o->trace_ring = TRACE_RING_DEFAULT;
     http_config_defaults(&o->http);
 
     optind = 1;

@@ -33,6 +33,7 @@ struct cli_options {
     const char *trace_path;    /* --trace; "-" is stdout, NULL for none */
     struct http_config http;   /* --idle-timeout, --header-timeout, --max-... */
     const char *access_log_path; /* --access-log; "-" is stdout, NULL for none */
+    uint32_t trace_ring;       /* --trace-ring: records kept for GET /trace; 0 = off */
 };
 
 /* What cli_parse() returns: run, or leave with that exit status. */

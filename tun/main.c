@@ -20,9 +20,10 @@
 #include "stack/stack.h"
 #include "tun/cli.h"
 #include "tun/clock.h"
+#include "tun/capture.h"
 #include "tun/impair.h"
-#include "tun/pcap_writer.h"
 #include "tun/site_files.h"
+#include "tun/trace_ring.h"
 #include "tun/tun_device.h"
 
 #ifndef SYNACK_VERSION
@@ -36,7 +37,8 @@
 
 struct link {
     int tun_fd;
-    struct pcap_writer *pcap;
+    struct capture *cap;   /* --pcap; NULL for none */
+    struct trace_ring *ring; /* --trace-ring, for GET /trace; NULL when 0 */
     FILE *trace;
     uint64_t write_eagain; /* dropped: the TUN's queue to the kernel was full */
     uint64_t write_errors; /* dropped: any other write failure */
@@ -96,19 +98,22 @@ static void link_output(void *ctx, const struct slice *parts, int nparts) {
 
     if (l->impair == NULL) {
         if (tun_write(l, parts, nparts))
-            pcap_writer_slices(l->pcap, parts, nparts);
+            capture_out(l->cap, parts, nparts);
         return;
     }
     copies = impair_packet(l->impair, IMPAIR_OUT, parts, nparts, clock_now_usec());
     do
-        pcap_writer_slices(l->pcap, parts, nparts);
+        capture_out(l->cap, parts, nparts);
     while (--copies > 0);
 }
 
-/* One packet into the core, recorded as the core receives it. */
+/* One packet into the core, recorded as the core receives it.  The
+ * capture writes it once the core is done with it, with the comments of
+ * what it caused (tun/capture.h). */
 static void link_input(struct link *l, const uint8_t *pkt, size_t len, usec_t now) {
-    pcap_writer_packet(l->pcap, pkt, len);
+    capture_in(l->cap, pkt, len);
     stack_input(l->st, pkt, len, now);
+    capture_settle(l->cap);
 }
 
 /* The impairment's deliver hook: a packet it let through, now or later. */
@@ -134,6 +139,15 @@ static void link_trace(void *ctx, const char *line) {
                 strerror(errno));
         l->trace = NULL;
     }
+}
+
+/* The core's record hook: the trace as data, for the pcapng comments and
+ * the ring behind GET /trace. */
+static void link_record(void *ctx, const struct trace_record *r) {
+    struct link *l = ctx;
+
+    capture_note(l->cap, r);
+    trace_ring_push(l->ring, r);
 }
 
 /* The core's log hook: bounds it hit, already thinned to powers of two. */
@@ -185,7 +199,7 @@ static void handle_signals(int sfd, struct stack *st, struct link *l,
         now = clock_now_usec();
         if (si.ssi_signo == SIGUSR1) {
             print_counters(st, l);
-            pcap_writer_flush(l->pcap);
+            capture_flush(l->cap);
         } else if (!sd->stopping) {
             fprintf(stderr, "synackd: %s, closing connections (up to %llu s)\n",
                     strsignal((int)si.ssi_signo),
@@ -193,6 +207,7 @@ static void handle_signals(int sfd, struct stack *st, struct link *l,
             sd->stopping = true;
             sd->deadline = now + SHUTDOWN_GRACE_USEC;
             stack_close_all(st, now);
+            capture_settle(l->cap);
         } else {
             sd->deadline = now; /* asked twice: stop waiting */
         }
@@ -267,6 +282,7 @@ static int run(struct stack *st, struct link *l, int ep, int sfd) {
         if (l->impair != NULL)
             impair_release(l->impair, clock_now_usec());
         stack_tick(st, clock_now_usec());
+        capture_settle(l->cap);
     }
 }
 
@@ -316,18 +332,26 @@ static int open_outputs(const struct cli_options *o, struct link *l) {
     }
     if (l->trace != NULL)
         setvbuf(l->trace, NULL, _IOLBF, 0);
-    if (o->pcap_path != NULL && (l->pcap = pcap_writer_open(o->pcap_path)) == NULL)
+    if (o->pcap_path != NULL &&
+        (l->cap = capture_open(o->pcap_path, o->tun_name, "synackd " SYNACK_VERSION)) == NULL)
         return -1;
+    if (o->trace_ring > 0 && (l->ring = trace_ring_new(o->trace_ring)) == NULL) {
+        fprintf(stderr, "synackd: cannot allocate a trace ring of %u records: out of "
+                "memory (lower --trace-ring)\n", o->trace_ring);
+        return -1;
+    }
     return start_impair(o, l);
 }
 
 static struct stack *start_stack(const struct cli_options *o, struct link *l,
                                  struct http_server *srv) {
-    struct stack_io io = {link_output, link_trace, link_log, l};
+    struct stack_io io = {.output = link_output, .trace = link_trace, .log = link_log, .ctx = l};
     char a[IPV4_STR_LEN], t[IPV4_STR_LEN];
-    struct stack *st = stack_new(&o->cfg, &io);
+    struct stack *st;
 
-    if (st == NULL) {
+    if (l->ring != NULL || capture_wants_records(l->cap))
+        io.record = link_record; /* else records cost nothing at all */
+    if ((st = stack_new(&o->cfg, &io)) == NULL) {
         fprintf(stderr, "synackd: cannot allocate the connection table for %u "
                 "connections: out of memory (lower --max-conns)\n", o->cfg.max_conns);
         return NULL;
@@ -347,7 +371,8 @@ static struct stack *start_stack(const struct cli_options *o, struct link *l,
 
 /* The HTTP server over the site's files; before the TUN, like the outputs,
  * so a bad --root or --access-log fails with the network untouched. */
-static struct http_server *start_http(struct cli_options *o, struct site *site) {
+static struct http_server *start_http(struct cli_options *o, struct site *site,
+                                      struct trace_ring *ring) {
     static char server_name[64];
     struct http_host host;
     struct http_server *srv;
@@ -357,6 +382,11 @@ static struct http_server *start_http(struct cli_options *o, struct site *site) 
     snprintf(server_name, sizeof(server_name), "synack/%s", SYNACK_VERSION);
     o->http.server_name = server_name;
     host = site_host(site);
+    if (ring != NULL) { /* GET /trace draws from it (http/ladder.c) */
+        host.trace_count = trace_ring_count;
+        host.trace_get = trace_ring_get;
+        host.trace_ctx = ring;
+    }
     if ((srv = http_server_new(&o->http, &host)) == NULL)
         fprintf(stderr, "synackd: cannot allocate the HTTP server: out of memory\n");
     return srv;
@@ -364,7 +394,7 @@ static struct http_server *start_http(struct cli_options *o, struct site *site) 
 
 int main(int argc, char **argv) {
     static struct cli_options o;
-    struct link l = {-1, NULL, NULL, 0, 0, NULL, NULL};
+    struct link l = {-1, NULL, NULL, NULL, 0, 0, NULL, NULL};
     struct site site = {-1, NULL, 0, 0, 0};
     struct http_server *srv = NULL;
     struct tun_params tp;
@@ -375,7 +405,7 @@ int main(int argc, char **argv) {
         return rc;
     rc = 1;
     if ((sfd = signals_open()) < 0 || open_outputs(&o, &l) < 0 ||
-        (srv = start_http(&o, &site)) == NULL)
+        (srv = start_http(&o, &site, l.ring)) == NULL)
         goto out;
     tp = (struct tun_params){o.tun_name, o.tun_addr, o.tun_prefix, o.cfg.mtu};
     if ((l.tun_fd = tun_open(&tp)) < 0)
@@ -385,16 +415,20 @@ int main(int argc, char **argv) {
 
     rc = run(st, &l, ep, sfd);
     stack_abort_all(st, clock_now_usec());
+    capture_settle(l.cap);
     print_counters(st, &l);
 
 out:
     impair_free(l.impair); /* packets still held are lost, as on a cut wire */
-    pcap_writer_close(l.pcap);
+    capture_close(l.cap);
+    l.cap = NULL;
     if (l.trace != NULL && l.trace != stdout)
         fclose(l.trace);
+    l.trace = NULL;
     if (st != NULL)
         stack_free(st); /* tells the server each connection ended */
     http_server_free(srv);
+    trace_ring_free(l.ring);
     site_close(&site);
     if (ep >= 0)
         close(ep);

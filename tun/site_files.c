@@ -178,6 +178,7 @@ void site_close(struct site *s) {
 }
 
 struct http_host site_host(struct site *s) {
-    return (struct http_host){site_open_file, site_read, site_close_file, site_wall_clock,
-                              site_access_log, site_log, s};
+    return (struct http_host){.open = site_open_file, .read = site_read,
+                              .close = site_close_file, .wall_clock = site_wall_clock,
+                              .access_log = site_access_log, .log = site_log, .ctx = s};
 }

@@ -59,8 +59,8 @@ static int64_t mem_clock(void *ctx)
     return 784111777;
 }
 
-static const struct http_host host = {mem_open, mem_read, mem_close, mem_clock, NULL, NULL,
-                                      NULL};
+static const struct http_host host = {.open = mem_open, .read = mem_read, .close = mem_close,
+                                      .wall_clock = mem_clock};
 
 /* Feeds everything, in pieces of `piece` bytes (0: all at once), parsing
  * request after request as a pipelining server would.  Returns a digest of

@@ -112,8 +112,9 @@ static void mem_log(void *ctx, const char *line)
         snprintf(log_lines[nlog++], sizeof log_lines[0], "%s", line);
 }
 
-static const struct http_host mem_host = {mem_open, mem_read, mem_close, mem_clock,
-                                          mem_access, mem_log, NULL};
+static const struct http_host mem_host = {.open = mem_open, .read = mem_read,
+                                          .close = mem_close, .wall_clock = mem_clock,
+                                          .access_log = mem_access, .log = mem_log};
 
 /* --- the client: segments in, the server's segments collected --------------- */
 
