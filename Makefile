@@ -3,6 +3,8 @@
 #   make            build/synackd
 #   make test       every suite (unit, packet, end-to-end) under ASan+UBSan;
 #                   as root it installs missing Debian packages first
+#   make demo       the seed's lab against synack: a browser's requests,
+#                   captured and explained frame by frame (root)
 #   make fuzz       libFuzzer (clang) on the packet input path, then on the HTTP
 #                   request parser, each FUZZ_SECONDS long
 #   make clean
@@ -62,6 +64,11 @@ packet: $(BUILD)/libsynack.so
 	@/usr/bin/python3 tests/packet/run.py
 e2e: $(BUILD)/synackd-san
 	@tests/e2e/run.sh
+
+# The seed's lab redone against synack, in a private network namespace.
+.PHONY: demo
+demo: deps $(BUILD)/synackd
+	@demo/run.sh
 
 FUZZ_SECONDS ?= 180
 $(BUILD)/fuzz-input: $(CORE_SRC) tests/fuzz/fuzz_input.c $(HDRS) | $(BUILD)

@@ -41,6 +41,7 @@ run_suite docs /usr/bin/python3 tests/docs/check_state_table.py
 run_suite e2e tests/e2e/run.sh
 run_suite e2e-http tests/e2e/http.sh
 run_suite e2e-impair tests/e2e/impair.sh
+run_suite e2e-demo tests/e2e/demo.sh
 
 echo "$total_pass passed, $total_fail failed"
 exit $status
