@@ -18,6 +18,7 @@ need=(
   "wget:wget"
   "chromium:chromium"
   "python3-pil:/usr/lib/python3/dist-packages/PIL/__init__.py"
+  "groff-base:groff"
 )
 missing=()
 for entry in "${need[@]}"; do
