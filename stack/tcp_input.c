@@ -9,7 +9,6 @@
  * third (security) and sixth (URG) checks have nothing to do here: synack
  * keeps no security compartments and delivers urgent data in line.
  */
-#include <string.h>
 
 #include "stack/seq.h"
 #include "stack/tcp.h"

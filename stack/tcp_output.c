@@ -11,7 +11,6 @@
  * data is unacknowledged.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "stack/ipv4.h"
 #include "stack/seq.h"
