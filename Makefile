@@ -44,7 +44,7 @@ $(BUILD)/libsynack.so: $(CORE_SRC) tests/packet/harness.c $(HDRS) | $(BUILD)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 # Pieces of tun/ that make no system calls, so unit tests drive them directly.
-UNIT_TUN_SRC := tun/impair.c tun/impair_spec.c
+UNIT_TUN_SRC := tun/impair.c tun/impair_spec.c tun/trace_ring.c
 $(BUILD)/unit-tests: $(CORE_SRC) $(UNIT_SRC) $(UNIT_TUN_SRC) $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) $(CORE_SRC) $(UNIT_TUN_SRC) $(UNIT_SRC) \
 		$$(pkg-config --cflags --libs check) -o $@

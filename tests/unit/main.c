@@ -22,6 +22,7 @@ int main(void)
     srunner_add_suite(sr, http_files_suite());
     srunner_add_suite(sr, http_server_suite());
     srunner_add_suite(sr, impair_suite());
+    srunner_add_suite(sr, trace_view_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     int run = srunner_ntests_run(sr);

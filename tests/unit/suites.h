@@ -18,5 +18,6 @@ Suite *http_parser_suite(void);
 Suite *http_files_suite(void);
 Suite *http_server_suite(void);
 Suite *impair_suite(void);
+Suite *trace_view_suite(void);
 
 #endif
