@@ -520,7 +520,8 @@ def three_or_four(out, conn, fin):
     else:
         out.para("Three segments, not four: the ACK of the first FIN rode on the second FIN "
                  "(frame %d), because the other side closed at once. RFC 9293 §3.6 allows "
-                 "both; the lab's four came from a server that closed a moment later." %
+                 "both; the lab's four came from a side that took a moment to close its "
+                 "end." %
                  other_fin.no, 2)
 
 
@@ -541,10 +542,10 @@ def footer(out, pcap, trace):
              (out.style("code", "wireshark " + rel), out.style("code", "frame.comment"),
               out.style("code", "tshark -r %s -Y frame.comment -T fields -e frame.number "
                         "-e frame.comment" % rel)))
-    out.para("Next: docs/walkthrough.md (this walk-through from a recorded run), "
-             "docs/tcp-state-machine.md (every transition and the code that makes it), "
-             "and http://10.0.0.2/trace while synackd runs (the same connections as ladder "
-             "diagrams).")
+    out.para("Next: %sdocs/tcp-state-machine.md (every transition and the code that makes "
+             "it), and http://10.0.0.2/trace while synackd runs (recent connections as "
+             "ladder diagrams)." % ("" if out.md else "docs/walkthrough.md (a recorded run, "
+                                    "explained the same way), "))
 
 
 def main(argv):
