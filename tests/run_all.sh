@@ -39,6 +39,7 @@ run_suite unit build/unit-tests
 run_suite packet /usr/bin/python3 tests/packet/run.py
 run_suite docs /usr/bin/python3 tests/docs/check_state_table.py
 run_suite docs-man /usr/bin/python3 tests/docs/check_manpage.py
+run_suite docs-examples /usr/bin/python3 tests/docs/check_examples.py
 run_suite e2e tests/e2e/run.sh
 run_suite e2e-http tests/e2e/http.sh
 run_suite e2e-impair tests/e2e/impair.sh
