@@ -46,8 +46,9 @@ if [[ $(readlink /proc/self/ns/net) == "$SYNACK_DEMO_HOST_NETNS" ||
 fi
 ip link set lo up
 # No IPv6 on the TUN: the kernel would otherwise send router solicitations
-# into the capture.  This namespace's setting only.
-sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+# into the capture.  This namespace's setting only (/proc/sys/net is per
+# namespace), written directly so procps need not be installed.
+echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6 2>/dev/null
 
 pcap=$DEMO_OUT/demo.pcapng
 trace=$DEMO_OUT/demo.trace
