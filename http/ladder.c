@@ -83,6 +83,7 @@ struct conn {
     size_t first, last;   /* record indices, as the host numbers them */
     uint32_t nsegs;
     bool truncated;       /* its start is older than the records read */
+    bool stray;           /* no connection had it: segments answered by RST */
 };
 
 struct scan {
@@ -142,7 +143,8 @@ static bool scan(struct scan *sc)
         struct key k = key_of(r);
         int32_t *s = slot_of(sc, k);
         if (*s == 0 || starts_conn(r)) {
-            sc->conns[sc->n] = (struct conn){k, i, i, 0, !starts_conn(r)};
+            bool start = starts_conn(r);
+            sc->conns[sc->n] = (struct conn){k, i, i, 0, !start && r->state, !start && !r->state};
             *s = (int32_t)++sc->n;
         }
         struct conn *c = &sc->conns[*s - 1];
@@ -397,7 +399,7 @@ static void walk_finish(struct page *pg, struct walk *w)
 static void draw_conn(struct page *pg, const struct scan *sc, const struct conn *c, bool asker)
 {
     struct walk w = {.c = c, .t0 = rec(sc, c->first)->now,
-                     .peer = {c->truncated ? "?" : "CLOSED", false, 0}};
+                     .peer = {c->truncated || c->stray ? "?" : "CLOSED", false, 0}};
     out(pg, "<section><h2>");
     out_addr(pg, c->k.peer, c->k.pport);
     out(pg, " &rarr; ");
@@ -407,6 +409,9 @@ static void draw_conn(struct page *pg, const struct scan *sc, const struct conn 
     if (c->truncated)
         out(pg, "<p class=\"hint\">Its start is older than the records kept "
             "(<code>--trace-ring</code>); the client's state is unknown until it shows.</p>\n");
+    if (c->stray)
+        out(pg, "<p class=\"hint\">No connection had this 4-tuple: synack answers such "
+            "segments with RST (RFC 9293 &sect;3.10.7.1).</p>\n");
     out(pg, "<div class=\"row head\"><div>time (s)</div><div class=\"state peer\">client"
         "<br><small>kernel TCP, inferred</small></div><div class=\"wire\"></div>"
         "<div class=\"state ours\">synack<br><small>from its trace</small></div></div>\n");

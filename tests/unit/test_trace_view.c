@@ -205,6 +205,14 @@ START_TEST(ladder_from_the_middle_and_empty)
     seg(50001, true, TCP_ACK | TCP_PSH, 100, 1, 10, "ESTABLISHED"); /* its SYN is gone */
     page = page_for(1);
     ck_assert_ptr_nonnull(strstr(page, "Its start is older than the records kept"));
+    ck_assert_ptr_null(strstr(page, "No connection had this 4-tuple"));
+    free(page);
+    nrecs = 0;
+    seg(50002, true, TCP_ACK, 7, 9, 0, NULL);           /* for no connection at all */
+    seg(50002, false, TCP_RST, 9, 0, 0, NULL);
+    page = page_for(1);
+    ck_assert_ptr_nonnull(strstr(page, "No connection had this 4-tuple"));
+    ck_assert_ptr_null(strstr(page, "Its start is older"));
     free(page);
 }
 END_TEST
