@@ -321,7 +321,7 @@ static enum step send_file_piece(struct http_conn *hc, size_t space)
         tcp_abort(hc->c);
         return STEP_GONE;
     }
-    hc->body_sent += tcp_send(hc->c, s->chunk, (size_t)got);
+    hc->body_sent += tcp_send_more(hc->c, s->chunk, (size_t)got);
     return STEP_GO_ON;
 }
 
@@ -329,13 +329,15 @@ static enum step send_file_piece(struct http_conn *hc, size_t space)
  * buffer is full, or the connection can no longer send). */
 static enum step send_bytes(struct http_conn *hc, const void *buf, size_t len, uint64_t *sent)
 {
-    size_t n = tcp_send(hc->c, buf, len);
+    size_t n = tcp_send_more(hc->c, buf, len);
     *sent += n;
     return n ? STEP_GO_ON : STEP_WAIT;
 }
 
-/* Pushes head and content while send space lasts.  STEP_GO_ON when all of
- * the response is queued. */
+/* Queues head and content while send space lasts, then sends them in one
+ * go (tcp_send_more, tcp_push), so a small response is one segment: a head
+ * sent alone would hold the body behind Nagle until the client's delayed
+ * ACK, 40 ms later.  STEP_GO_ON when all of the response is queued. */
 static enum step push_response(struct http_conn *hc)
 {
     struct http_response *r = &hc->resp;
@@ -357,8 +359,10 @@ static enum step push_response(struct http_conn *hc)
             st = send_bytes(hc, r->body + hc->body_sent, (size_t)body_left(hc), &hc->body_sent);
         }
     }
-    if (st != STEP_GONE && hc->head_sent + hc->body_sent != before)
+    if (st != STEP_GONE && hc->head_sent + hc->body_sent != before) {
+        tcp_push(hc->c);
         hc->last_activity = tcp_now(hc->c);
+    }
     return st;
 }
 

@@ -63,13 +63,23 @@ size_t tcp_send_space(const struct tcp_conn *c)
     return can_queue(t) ? ring_space(&t->sndq) : 0;
 }
 
-size_t tcp_send(struct tcp_conn *c, const void *buf, size_t len)
+size_t tcp_send_more(struct tcp_conn *c, const void *buf, size_t len)
 {
     struct tcb *t = conn_tcb(c);
     if (!can_queue(t))
         return 0;
-    uint32_t n = ring_write(&t->sndq, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
-    tcp_output(t);
+    return ring_write(&t->sndq, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+}
+
+void tcp_push(struct tcp_conn *c)
+{
+    tcp_output(conn_tcb(c));
+}
+
+size_t tcp_send(struct tcp_conn *c, const void *buf, size_t len)
+{
+    size_t n = tcp_send_more(c, buf, len);
+    tcp_push(c);
     return n;
 }
 

@@ -55,6 +55,12 @@ size_t tcp_recv_ready(const struct tcp_conn *c);
 /* Queues up to len bytes for sending; returns how many were taken (the send
  * buffer is bounded).  0 once the connection is closing. */
 size_t tcp_send(struct tcp_conn *c, const void *buf, size_t len);
+/* Queues like tcp_send() but sends nothing yet: more is coming in the same
+ * burst (Linux's MSG_MORE).  A response's head and a small body then leave
+ * in one segment, where Nagle would otherwise hold the body back until the
+ * peer's delayed ACK of the head.  tcp_push() sends what is queued. */
+size_t tcp_send_more(struct tcp_conn *c, const void *buf, size_t len);
+void tcp_push(struct tcp_conn *c);
 /* Free space in the send buffer. */
 size_t tcp_send_space(const struct tcp_conn *c);
 /* Turns Nagle's algorithm (RFC 896) off or on for this connection: with

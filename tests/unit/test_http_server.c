@@ -486,6 +486,39 @@ START_TEST(idle_timeout_closes)
 }
 END_TEST
 
+/* Data segments the server has emitted to port since the last pump(). */
+static int data_segments_to(uint16_t port)
+{
+    int n = 0;
+    for (int i = 0; i < npkts; i++) {
+        struct ipv4_packet ip;
+        struct tcp_segment s;
+        enum drop_reason why;
+        ck_assert(ipv4_parse(pkts[i].data, pkts[i].len, &ip, &why));
+        ck_assert(tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &s, &why));
+        n += s.dport == port && s.data_len > 0;
+    }
+    return n;
+}
+
+START_TEST(small_response_is_one_segment)
+{
+    /* Head and body leave together: sent apart, Nagle would hold the body
+     * until the client's (delayed) ACK of the head. */
+    static const char req[] = "GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n";
+    struct client cl;
+    setup();
+    connect_client(&cl, 40010);
+    cl.auto_ack = false;
+    send_seg(&cl, TCP_ACK | TCP_PSH, req, strlen(req));
+    ck_assert_int_eq(data_segments_to(40010), 1);
+    pump(&cl);
+    ck_assert_ptr_nonnull(strstr(cl.rx, "200 OK"));
+    ck_assert_ptr_nonnull(strstr(cl.rx, "\r\n\r\n<h1>index</h1>\n"));
+    teardown();
+}
+END_TEST
+
 START_TEST(client_that_stops_reading_is_reset)
 {
     struct client cl;
@@ -514,6 +547,7 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, streams_a_large_file_and_ranges);
     tcase_add_test(tc, header_timeout_answers_408);
     tcase_add_test(tc, idle_timeout_closes);
+    tcase_add_test(tc, small_response_is_one_segment);
     tcase_add_test(tc, client_that_stops_reading_is_reset);
     suite_add_tcase(s, tc);
     return s;
