@@ -7,6 +7,8 @@
 #                   captured and explained frame by frame (root)
 #   make fuzz       libFuzzer (clang) on the packet input path, then on the HTTP
 #                   request parser, each FUZZ_SECONDS long
+#   make bench      synack beside nginx and the TUN ceiling (root, ~10 min, not
+#                   part of make test); see docs/performance.md
 #   make clean
 
 CC      ?= cc
@@ -91,3 +93,14 @@ clean:
 $(BUILD)/synackd-clang: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
 	clang $(CSTD) $(WARN) -O2 $(INC) -DSYNACK_VERSION='"$(VERSION)"' \
 		$(CORE_SRC) $(TUN_SRC) -o $@
+
+# Benchmarks (root, not part of `make test`): docs/performance.md.
+.PHONY: bench bench-deps
+BENCH_TOOLS := $(BUILD)/bench/tun_ceiling $(BUILD)/bench/idle_conns
+$(BUILD)/bench/%: bench/%.c | $(BUILD)
+	mkdir -p $(BUILD)/bench
+	$(CC) $(CSTD) $(WARN) -O2 -g $< -o $@
+bench-deps:
+	@bench/deps.sh
+bench: bench-deps $(BUILD)/synackd $(BENCH_TOOLS)
+	@bench/run.sh
