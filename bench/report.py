@@ -215,8 +215,12 @@ def main():
             opened = res.values(server, mtu, "D_open", lambda r: r.get("open"))
             opened_r = res.values(server, mtu, "D_request", lambda r: r.get("open"))
             secs_r = res.values(server, mtu, "D_request", lambda r: r.get("seconds"))
-            note_o = f" ({opened[0]} open)" if opened else ""
-            note_r = (f" ({opened_r[0]} open, {secs_r[0]} s to open)" if opened_r else "")
+            inc_o = res.values(server, mtu, "D_open", lambda r: r.get("incomplete"))
+            inc_r = res.values(server, mtu, "D_request", lambda r: r.get("incomplete"))
+            note_o = (" (**not all opened in 90 s**)" if inc_o else
+                      f" ({opened[0]} open)" if opened else "")
+            note_r = (" (**not all opened in 90 s**)" if inc_r else
+                      f" ({opened_r[0]} open, {secs_r[0]} s to open)" if opened_r else "")
             print(f"| {mtu} | {server} | {fmt(mib(idle), 1)} | {fmt(mib(hwm), 1)} | "
                   f"{fmt(mib(after_b), 1)} | {fmt(mib(drain), 1)} | "
                   f"{fmt(mib(d_open), 1)}{note_o} | {fmt(mib(d_req), 1)}{note_r} |")

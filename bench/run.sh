@@ -389,7 +389,7 @@ nginx_round() {
 # memory SERVER MTU: RSS idle, then with IDLE_N idle connections, then with
 # IDLE_N connections that each made one request first.
 memory() {
-    local srv=$1 mtu=$2 base="round=1 mtu=$2 server=$1" how client line more=()
+    local srv=$1 mtu=$2 base="round=1 mtu=$2 server=$1" how client line range more=()
     if [[ $srv == synack ]]; then
         # The default --max-conns (16384) has room; --idle-timeout at its
         # maximum keeps the connections open while we look.
@@ -399,6 +399,10 @@ memory() {
         start_nginx "$mtu" "nginx-$mtu-mem"
     fi
     record "$base workload=D_idle rss_kb=$(kb "$server" VmRSS)"
+    # The client closes the first 10,000 itself, so it holds their
+    # TIME-WAITs: give it ports enough for the second 10,000 too.
+    range=$(ip netns exec "$CLIENT_NS" sysctl -n net.ipv4.ip_local_port_range)
+    ip netns exec "$CLIENT_NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
     for how in open request; do
         spawn "$CLIENT_NS" "$CLIENT_CPU" "$OUT/$srv-$mtu-D-$how.txt" "$OUT/$srv-$mtu-D-$how.err" \
             "$IDLE_CONNS" "$ADDR" 80 "$IDLE_N" 120 $([[ $how == request ]] && echo /1k.bin)
@@ -406,11 +410,13 @@ memory() {
         wait_for 90 grep -qs '^ready ' "$OUT/$srv-$mtu-D-$how.txt"
         sleep 1 # let the last ACKs land
         line=$(grep '^ready ' "$OUT/$srv-$mtu-D-$how.txt")
+        [[ -n $line ]] || line="ready open=0 failed=$IDLE_N seconds=90 incomplete=1"
         record "$base workload=D_$how rss_kb=$(kb "$server" VmRSS) ${line#ready }"
         say "$srv mtu $mtu: $IDLE_N idle connections ($how): RSS $(kb "$server" VmRSS) KiB; ${line#ready }"
         stop "$client"
         sleep 1
     done
+    ip netns exec "$CLIENT_NS" sysctl -qw net.ipv4.ip_local_port_range="$range"
     stop "$server"
 }
 
