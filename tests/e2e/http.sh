@@ -13,41 +13,9 @@
 
 set -u
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-
-if [[ $(id -u) -ne 0 ]]; then
-    echo "e2e-http: skipped (needs root)"
-    echo "0 passed, 0 failed"
-    exit 0
-fi
-
-if [[ -z ${SYNACK_E2E_HOST_NETNS:-} ]]; then
-    if [[ -z ${SYNACKD:-} ]]; then
-        SYNACKD=$repo/build/synackd-san
-    elif [[ $SYNACKD != /* ]]; then
-        SYNACKD=$PWD/$SYNACKD
-    fi
-    if ! unshare -n true 2>/dev/null; then
-        echo "e2e-http: cannot create a network namespace (unshare -n failed)"
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
-    SYNACK_E2E_HOST_NETNS=$(readlink /proc/self/ns/net)
-    export SYNACKD SYNACK_E2E_HOST_NETNS
-    exec unshare -n -- bash "$here/http.sh" "$@"
-fi
-
-if [[ $(readlink /proc/self/ns/net) == "$SYNACK_E2E_HOST_NETNS" ||
-    $(ip -o link show | awk -F': ' '{print $2}') != lo ]]; then
-    echo "e2e-http: refusing to run: not in a fresh network namespace"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-ip link set lo up
-
-export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+SUITE=e2e-http
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 PY=/usr/bin/python3
 SITE=$repo/http/site
 ADDR=10.0.0.2
@@ -66,43 +34,6 @@ cleanup() {
     if ((failed == 0)); then rm -rf "$tmp"; else echo "# files kept in $tmp"; fi
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-
-not_ok() {
-    echo "not ok - $1"
-    shift
-    local detail
-    for detail in "$@"; do printf '%s\n' "$detail" | sed 's/^/#   /'; done
-    failed=$((failed + 1))
-}
-
-# report STATUS DESCRIPTION DETAIL...: the verdict of a test just run.
-report() {
-    local status=$1
-    shift
-    if ((status == 0)); then ok "$1"; else not_ok "$@"; fi
-}
-
-wait_until() {
-    local tries=$(($1 * 10))
-    shift
-    while ((tries-- > 0)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    "$@"
-}
-
-sanitizer_clean() { ! grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; }
-
-exited() {
-    local state
-    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-    [[ -z $state || $state == Z ]]
-}
-
-tail_of() { tail -n 5 "$1" 2>/dev/null | sed 's/^/| /'; }
 
 # start NAME ARGS...: synackd in the background; its PID in $daemon.
 start() {

@@ -11,44 +11,9 @@
 # shellcheck disable=SC2016  # the awk programs are single-quoted on purpose
 set -u
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-
-if [[ $(id -u) -ne 0 ]]; then
-    echo "e2e: skipped (needs root)"
-    echo "0 passed, 0 failed"
-    exit 0
-fi
-
-# Outside the namespace: resolve the binary, then re-run this file inside one.
-if [[ -z ${SYNACK_E2E_HOST_NETNS:-} ]]; then
-    if [[ -z ${SYNACKD:-} ]]; then
-        SYNACKD=$repo/build/synackd-san
-    elif [[ $SYNACKD != /* ]]; then
-        SYNACKD=$PWD/$SYNACKD
-    fi
-    if ! unshare -n true 2>/dev/null; then
-        echo "e2e: cannot create a network namespace (unshare -n failed)"
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
-    SYNACK_E2E_HOST_NETNS=$(readlink /proc/self/ns/net)
-    export SYNACKD SYNACK_E2E_HOST_NETNS
-    exec unshare -n -- bash "$here/run.sh" "$@"
-fi
-
-# Inside: a namespace other than the caller's, holding only lo.  Anything else
-# means we were not started by the block above: refuse to touch that network.
-if [[ $(readlink /proc/self/ns/net) == "$SYNACK_E2E_HOST_NETNS" ||
-    $(ip -o link show | awk -F': ' '{print $2}') != lo ]]; then
-    echo "e2e: refusing to run: not in a fresh network namespace"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-ip link set lo up
-
-export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+SUITE=e2e
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 ISN_KEY=000102030405060708090a0b0c0d0e0f
 ADDR=10.0.0.2
 tmp=$(mktemp -d /tmp/synack-e2e.XXXXXX)
@@ -64,53 +29,6 @@ cleanup() {
     if ((failed == 0)); then rm -rf "$tmp"; else echo "# files kept in $tmp"; fi
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-
-# not_ok DESCRIPTION [DETAIL...]: details go on '#' lines (expected vs seen).
-not_ok() {
-    echo "not ok - $1"
-    shift
-    local detail
-    for detail in "$@"; do printf '%s\n' "$detail" | sed 's/^/#   /'; done
-    failed=$((failed + 1))
-}
-
-# check DESCRIPTION DETAIL COMMAND...: ok when COMMAND succeeds.
-check() {
-    local desc=$1 detail=$2
-    shift 2
-    if "$@"; then ok "$desc"; else not_ok "$desc" "$detail"; fi
-}
-
-# report STATUS DESCRIPTION DETAIL: the verdict of a compound test just run.
-report() {
-    local status=$1
-    shift
-    if ((status == 0)); then ok "$1"; else not_ok "$@"; fi
-}
-
-# wait_until SECONDS COMMAND...: polls every 0.1 s; bounded.
-wait_until() {
-    local tries=$(($1 * 10))
-    shift
-    while ((tries-- > 0)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    "$@"
-}
-
-sanitizer_clean() { ! grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; }
-
-# A zombie has exited; /proc/PID/stat's state field says so without reaping.
-exited() {
-    local state
-    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-    [[ -z $state || $state == Z ]]
-}
-
-tail_of() { tail -n 5 "$1" 2>/dev/null | sed 's/^/| /'; }
 
 # ---- synackd serving: start, ping, curl, trace ---------------------------
 
