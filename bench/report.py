@@ -166,16 +166,6 @@ def main():
         cb_n = m("nginx", "B", cpu_per_req)
         print(f"| E: B, server CPU µs/request | {mtu} | {fmt(cb_s, 1)} | {fmt(cb_n, 1)} "
               f"| {fmt_ratio(ratio(cb_s, cb_n))} | | |")
-        bf_s = m("synack", "Bfresh", lambda r: num(r.get("rps")))
-        bf_n = m("nginx", "Bfresh", lambda r: num(r.get("rps")))
-        if bf_s is not None or bf_n is not None:
-            ef_s = sum(res.values("synack", mtu, "Bfresh", errors))
-            ef_n = sum(res.values("nginx", mtu, "Bfresh", errors))
-            tff = res.values("synack", mtu, "Bfresh", lambda r: num(r.get("ctr_table_full")))
-            print(f"| B-fresh: B with no 4-tuple reused (one run), conn/s | {mtu} | {fmt(bf_s)} "
-                  f"| {fmt(bf_n)} | {fmt_ratio(ratio(bf_s, bf_n))} | | |")
-            print(f"| B-fresh: socket errors; SYNs synackd dropped, table full | {mtu} | "
-                  f"{ef_s}; {fmt(tff[0]) if tff else '–'} | {ef_n} | | | |")
         c_s = m("synack", "C", lambda r: num(r.get("mbps")))
         c_n = m("nginx", "C", lambda r: num(r.get("mbps")))
         rc = ratio(c_s, c_n)

@@ -4,8 +4,7 @@
 #
 # Workloads, each at every MTU in BENCH_MTUS (1500 and 65535):
 #   A  keep-alive small requests: wrk -t1 -c32 -d10s on a 1 KiB file
-#   B  a new connection per request: the same with "Connection: close";
-#      once more per MTU as B-fresh, with no client port reused (b_fresh)
+#   B  a new connection per request: the same with "Connection: close"
 #   C  bulk: wrk -t1 -c1 -d5s on a 100 MiB file; its sha256 checked once
 #   D  memory: synackd's RSS idle, its peak after A, after B and once B's
 #      TIME-WAITs are over, and holding 10,000 idle connections (opened
@@ -114,7 +113,7 @@ netns_new() {
     ip -n "$1" link set lo up
     # Room for 10,000 connections' handshakes.  These are the namespace's
     # own settings; the host's are untouched.  The client's port range stays
-    # Linux's default (32768-60999) except in B-fresh below.
+    # Linux's default (32768-60999) except in D.
     ip netns exec "$1" sysctl -qw net.core.somaxconn=65535 \
         net.ipv4.tcp_max_syn_backlog=65535 >/dev/null
 }
@@ -420,27 +419,6 @@ memory() {
     stop "$server"
 }
 
-# b_fresh SERVER MTU: workload B once more, with the client's port range
-# widened to 1024-65535.  Linux hands out ports in order, so with its
-# default range a 10 s run reuses each 4-tuple within seconds, and a server
-# that closes first (it holds the TIME-WAIT) sees its TIME-WAITs recycled by
-# the next SYN from the same port (RFC 6191).  Many real clients do not do
-# that; here no 4-tuple comes back within 2*MSL, so the server must hold
-# every TIME-WAIT it creates, as it would facing a crowd.
-b_fresh() {
-    local srv=$1 mtu=$2 req dur errs range
-    if [[ $srv == synack ]]; then start_synack "$mtu" "synack-$mtu-bfresh"; else start_nginx "$mtu" "nginx-$mtu-bfresh"; fi
-    range=$(ip netns exec "$CLIENT_NS" sysctl -n net.ipv4.ip_local_port_range)
-    ip netns exec "$CLIENT_NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
-    load "$srv-$mtu-Bfresh" "$A_SEC" -t1 -c32 -H "Connection: close" "$URL/1k.bin"
-    ip netns exec "$CLIENT_NS" sysctl -qw net.ipv4.ip_local_port_range="$range"
-    req=$(field requests) dur=$(field duration_us)
-    errs=$(($(field err_connect) + $(field err_read) + $(field err_write) + $(field err_status) + $(field err_timeout)))
-    record "round=1 mtu=$mtu server=$srv workload=Bfresh rps=$((req * 1000000 / dur)) $(measured)"
-    say "mtu $mtu $srv B-fresh (no 4-tuple reused): $((req * 1000000 / dur)) conn/s, socket errors $errs"
-    stop "$server"
-}
-
 # ---- the run -------------------------------------------------------------
 
 # Other work on the machine skews every number: say so, and keep it with
@@ -493,8 +471,6 @@ done < <(grep '^ceiling ' "$OUT/ceiling-nocsum.txt")
 for mtu in $MTUS; do
     memory synack "$mtu"
     memory nginx "$mtu"
-    b_fresh synack "$mtu"
-    b_fresh nginx "$mtu"
 done
 
 say "done in $((SECONDS - t0)) s"
