@@ -37,32 +37,6 @@ trap cleanup EXIT
 
 comments() { tshark -r "$1" -T fields -e frame.number -e frame.comment -E occurrence=a 2>/dev/null; }
 
-# start NAME ARGS...: synackd in the background; its PID in $daemon.
-start() {
-    local name=$1
-    shift
-    "$SYNACKD" --isn-key 000102030405060708090a0b0c0d0e0f "$@" \
-        >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    daemon=$!
-    pids+=("$daemon")
-    wait_until 5 grep -qs '^listening on ' "$tmp/$name.out"
-}
-
-# stop PID NAME: SIGTERM, exit 0 within 5 s, no sanitizer report.
-stop() {
-    local pid=$1 name=$2 rc late=
-    kill -TERM "$pid"
-    if ! wait_until 5 exited "$pid"; then
-        late="still running after 5 s (killed), "
-        kill -KILL "$pid"
-    fi
-    wait "$pid"
-    rc=$?
-    [[ -z $late && $rc == 0 ]] && sanitizer_clean "$tmp/$name.err"
-    report $? "$name: synackd exits 0 on SIGTERM with no sanitizer report" \
-        "saw ${late}exit $rc; stderr ends:" "$(tail_of "$tmp/$name.err")"
-}
-
 # ---- 1. make demo ------------------------------------------------------------
 
 # Each comment's file:line must be a line that makes a state change or an
