@@ -40,13 +40,13 @@ $(BUILD)/synackd-san: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
 		$(CORE_SRC) $(TUN_SRC) -o $@
 
 # The pure core as a shared library, driven by the scapy harness through ctypes.
-$(BUILD)/libsynack.so: $(CORE_SRC) tests/packet/harness.c $(HDRS) | $(BUILD)
+$(BUILD)/libsynack.so: $(CORE_SRC) tun/gso.c tests/packet/harness.c $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) -fPIC -shared \
-		$(CORE_SRC) tests/packet/harness.c -o $@
+		$(CORE_SRC) tun/gso.c tests/packet/harness.c -o $@
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 # Pieces of tun/ that make no system calls, so unit tests drive them directly.
-UNIT_TUN_SRC := tun/impair.c tun/impair_spec.c tun/trace_ring.c
+UNIT_TUN_SRC := tun/gso.c tun/impair.c tun/impair_spec.c tun/trace_ring.c
 $(BUILD)/unit-tests: $(CORE_SRC) $(UNIT_SRC) $(UNIT_TUN_SRC) $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) $(CORE_SRC) $(UNIT_TUN_SRC) $(UNIT_SRC) \
 		$$(pkg-config --cflags --libs check) -o $@

@@ -1,25 +1,55 @@
 /*
  * checksum.c -- RFC 1071 one's-complement sum.  Every checksum synack checks
  * or writes goes through here.
+ *
+ * The sum is independent of byte order (RFC 1071 §2(B)): adding 16-bit
+ * words in the host's own order and swapping the folded result once gives
+ * the same value as adding big-endian words.  So the loop reads 8 bytes at
+ * a time in host order, adds their two 32-bit halves into a 64-bit
+ * accumulator (which cannot overflow below 2^32 words), and folds and
+ * swaps once per call.  Against the byte-at-a-time loop this took bulk
+ * transfer at MTU 65535 from 832-1,315 to 1,557-1,796 MB/s before
+ * checksums were offloaded altogether (docs/performance.md).
  */
+#include <string.h>
+
 #include "stack/checksum.h"
+
+/* The folded host-order sum of len bytes, as a big-endian 16-bit value. */
+static uint32_t sum_words(const uint8_t *p, size_t len)
+{
+    uint64_t acc = 0;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);  /* any alignment: a ring slice starts anywhere */
+        acc += (w & 0xffffffffu) + (w >> 32);
+    }
+    for (; len >= 2; p += 2, len -= 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        acc += w;
+    }
+    if (len) {
+        /* RFC 1071 §4.1: the odd last byte is the high half of a word whose
+         * low half is zero -- in memory order, {p[0], 0}. */
+        uint16_t w = 0;
+        memcpy(&w, p, 1);
+        acc += w;
+    }
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    acc = ((acc & 0xff) << 8) | (acc >> 8);
+#endif
+    return (uint32_t)acc;
+}
 
 uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    /* Big-endian 16-bit words, byte by byte: the sum is the same on any host
-     * and reads like the RFC.  A 64-bit accumulator would be faster; the
-     * fold below is what makes either correct. */
-    while (len > 1) {
-        sum += (uint32_t)p[0] << 8 | p[1];
-        if (sum & 0x80000000u)
-            sum = (sum & 0xffff) + (sum >> 16);
-        p += 2;
-        len -= 2;
-    }
-    if (len)
-        sum += (uint32_t)p[0] << 8;
-    return sum;
+    /* Both terms are below 2^32 - 2^16 after this, so callers may keep
+     * adding pieces without ever folding in between. */
+    sum = (sum & 0xffff) + (sum >> 16);
+    return sum + sum_words(data, len);
 }
 
 uint16_t csum_fold(uint32_t sum)

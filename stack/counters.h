@@ -52,6 +52,7 @@
     X(ICMP_UNREACH_SENT, "ICMP destination unreachable sent")                   \
     X(TCP_SEG_IN, "TCP segments received")                                      \
     X(TCP_SEG_OUT, "TCP segments sent")                                         \
+    X(TCP_GSO_OUT, "TCP super-segments the link split (GSO)")                   \
     X(TCP_RST_SENT, "TCP RSTs sent")                                            \
     X(TCP_PASSIVE_OPENS, "connections accepted (SYN-RECEIVED)")                 \
     X(TCP_ESTABLISHED, "connections established")                               \

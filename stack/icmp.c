@@ -23,7 +23,7 @@ static void icmp_emit(struct stack *st, uint32_t dst, uint8_t type, uint8_t code
     ipv4_write_header(ip, st->cfg.addr, dst, IPPROTO_ICMP_NUM,
                       (uint16_t)(ICMP_HDR_LEN + blen), st->ip_id++, false);
     struct slice parts[2] = { { ip, IPV4_HDR_LEN + ICMP_HDR_LEN }, { body, blen } };
-    stack_emit(st, parts, blen ? 2 : 1);
+    stack_emit(st, parts, blen ? 2 : 1, NULL);
 }
 
 void icmp_input(struct stack *st, const struct ipv4_packet *ip)

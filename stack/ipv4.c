@@ -5,9 +5,6 @@
 #include "stack/ipv4.h"
 #include "stack/checksum.h"
 
-#define IP_FLAG_DF 0x4000
-#define IP_FLAG_MF 0x2000
-#define IP_FRAG_OFFSET_MASK 0x1fff
 
 bool ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_packet *out,
                 enum drop_reason *why)

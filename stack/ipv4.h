@@ -18,6 +18,10 @@
 #define IPPROTO_ICMP_NUM 1
 #define IPPROTO_TCP_NUM 6
 #define IPPROTO_UDP_NUM 17
+/* Flags and fragment offset, the 16 bits at offset 6 (RFC 791 §3.1). */
+#define IP_FLAG_DF 0x4000
+#define IP_FLAG_MF 0x2000
+#define IP_FRAG_OFFSET_MASK 0x1fff
 
 /* A validated datagram: header fields in host order, payload after options. */
 struct ipv4_packet {

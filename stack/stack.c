@@ -108,10 +108,11 @@ void stack_drop(struct stack *st, enum drop_reason r)
     st->io.log(st->io.ctx, line);
 }
 
-void stack_emit(struct stack *st, const struct slice *parts, int nparts)
+void stack_emit(struct stack *st, const struct slice *parts, int nparts,
+                const struct stack_offload *off)
 {
     stack_count(st, EV_PKT_OUT);
-    st->io.output(st->io.ctx, parts, nparts);
+    st->io.output(st->io.ctx, parts, nparts, off);
 }
 
 /* A token bucket refilled once a second: simple, and enough for "at most N

@@ -30,6 +30,24 @@ struct slice {
 };
 #define STACK_MAX_SLICES 3
 
+/* How the link is to finish a packet it is handed (struct stack_io.output),
+ * when the stack runs with offload on (stack_config.offload).  The TCP
+ * checksum field then holds only the pseudo-header sum, and the kernel on
+ * the other side of the TUN completes or trusts it; a segment longer than
+ * one MSS is a GSO super-segment that the kernel treats as gso_size-byte
+ * segments, each with a copy of the headers (PSH and FIN on the last).
+ * These are the fields of Linux's struct virtio_net_hdr. */
+struct stack_offload {
+    uint16_t hdr_len;      /* IPv4 and TCP headers, options included */
+    uint16_t csum_start;   /* bytes from the packet's start to the TCP header */
+    uint16_t csum_offset;  /* ... and from there to the checksum field */
+    uint16_t gso_size;     /* payload bytes per segment; 0: one segment */
+};
+/* The largest packet offload may produce: what IPv4's 16-bit Total Length
+ * allows (RFC 791), so one super-segment carries up to 45 segments of
+ * 1448 bytes at MTU 1500. */
+#define STACK_GSO_MAX_PACKET 65535
+
 /* Trace levels: what the trace hook is given. */
 enum trace_level {
     TRACE_OFF = 0,
@@ -78,8 +96,10 @@ struct trace_record {
 };
 
 struct stack_io {
-    /* Called once per packet the stack emits: a complete IPv4 datagram. */
-    void (*output)(void *ctx, const struct slice *parts, int nparts);
+    /* Called once per packet the stack emits: a complete IPv4 datagram
+     * when off is NULL; else one the link finishes as off says (above). */
+    void (*output)(void *ctx, const struct slice *parts, int nparts,
+                   const struct stack_offload *off);
     /* Called once per trace line (no trailing newline). May be NULL. */
     void (*trace)(void *ctx, const char *line);
     /* Called once per trace record (above), at any trace level.  May be NULL. */
@@ -109,6 +129,9 @@ struct stack_config {
     bool nagle;              /* RFC 896 on by default (--no-nagle turns it off) */
     usec_t keepalive;        /* idle time before keep-alive probes; 0 = off */
     usec_t user_timeout;     /* longest data may go unacked; 0 = retries only */
+    /* The link completes TCP checksums and splits super-segments (GSO):
+     * tun/ sets it when the TUN speaks virtio_net_hdr (--no-offload). */
+    bool offload;
     enum trace_level trace_level;
     uint8_t isn_key[16];     /* RFC 6528 secret; tun/ fills it from getrandom() */
 };

@@ -202,7 +202,8 @@ static inline usec_t tcb_deadline(const struct tcb *t)
 
 /* stack.c */
 bool rate_allow(struct rate_limit *rl, usec_t now);
-void stack_emit(struct stack *st, const struct slice *parts, int nparts);
+void stack_emit(struct stack *st, const struct slice *parts, int nparts,
+                const struct stack_offload *off);
 void stack_drop(struct stack *st, enum drop_reason r);
 static inline void stack_count(struct stack *st, enum stack_event e) { st->ctr.events[e]++; }
 

@@ -163,14 +163,11 @@ uint32_t tcp_write_options(uint8_t out[TCP_MAX_OPT_LEN], const struct tcp_opt_ou
     return n;
 }
 
-uint32_t tcp_write_header(uint8_t *out, const struct tcp_segment *h,
-                          const uint8_t *opts, uint32_t opt_len,
-                          const struct slice *payload, int npayload)
+/* Header and options, checksum field zero.  Returns the header length. */
+static uint32_t write_fields(uint8_t *out, const struct tcp_segment *h,
+                             const uint8_t *opts, uint32_t opt_len)
 {
     uint32_t hlen = TCP_HDR_LEN + opt_len;
-    uint32_t plen = 0;
-    for (int i = 0; i < npayload; i++)
-        plen += (uint32_t)payload[i].len;
     store_be16(out, h->sport);
     store_be16(out + 2, h->dport);
     store_be32(out + 4, h->seq);
@@ -178,10 +175,21 @@ uint32_t tcp_write_header(uint8_t *out, const struct tcp_segment *h,
     out[12] = (uint8_t)((hlen / 4) << 4);
     out[13] = h->flags;
     store_be16(out + 14, h->wnd);
-    store_be16(out + 16, 0);
+    store_be16(out + TCP_CSUM_OFFSET, 0);
     store_be16(out + 18, 0);
     if (opt_len)
         memcpy(out + TCP_HDR_LEN, opts, opt_len);  /* opts may be NULL when empty */
+    return hlen;
+}
+
+uint32_t tcp_write_header(uint8_t *out, const struct tcp_segment *h,
+                          const uint8_t *opts, uint32_t opt_len,
+                          const struct slice *payload, int npayload)
+{
+    uint32_t hlen = write_fields(out, h, opts, opt_len);
+    uint32_t plen = 0;
+    for (int i = 0; i < npayload; i++)
+        plen += (uint32_t)payload[i].len;
 
     uint32_t sum = csum_pseudo(h->src, h->dst, 6, (uint16_t)(hlen + plen));
     sum = csum_add(sum, out, hlen);
@@ -201,7 +209,18 @@ uint32_t tcp_write_header(uint8_t *out, const struct tcp_segment *h,
         sum = csum_add(sum, d, l);
         carry_odd = (l & 1) != 0;
     }
-    store_be16(out + 16, csum_fold(sum));
+    store_be16(out + TCP_CSUM_OFFSET, csum_fold(sum));
+    return hlen;
+}
+
+uint32_t tcp_write_header_partial(uint8_t *out, const struct tcp_segment *h,
+                                  const uint8_t *opts, uint32_t opt_len)
+{
+    uint32_t hlen = write_fields(out, h, opts, opt_len);
+    uint32_t sum = csum_pseudo(h->src, h->dst, 6, (uint16_t)(hlen + h->data_len));
+    /* What the checksum engine starts from: the pseudo-header sum, folded
+     * but not complemented (csum_fold complements, so undo it). */
+    store_be16(out + TCP_CSUM_OFFSET, (uint16_t)~csum_fold(sum));
     return hlen;
 }
 

@@ -15,6 +15,7 @@
 #include "stack/stack.h"
 
 #define TCP_HDR_LEN 20
+#define TCP_CSUM_OFFSET 16     /* the checksum field, from the header's start */
 #define TCP_MAX_OPT_LEN 40
 
 #define TCP_FIN 0x01
@@ -97,6 +98,11 @@ uint32_t tcp_write_options(uint8_t out[TCP_MAX_OPT_LEN], const struct tcp_opt_ou
 uint32_t tcp_write_header(uint8_t *out, const struct tcp_segment *h,
                           const uint8_t *opts, uint32_t opt_len,
                           const struct slice *payload, int npayload);
+/* The same for a segment whose checksum the link completes (struct
+ * stack_offload): the field holds the pseudo-header sum over h->data_len
+ * bytes of payload, which is never read.  Returns the header length. */
+uint32_t tcp_write_header_partial(uint8_t *out, const struct tcp_segment *h,
+                                  const uint8_t *opts, uint32_t opt_len);
 
 /* "[SYN, ACK]" style flag list, as Wireshark writes it. */
 const char *tcp_flags_str(uint8_t flags, char buf[48]);

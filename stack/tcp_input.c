@@ -339,13 +339,17 @@ static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
     if (seq_gt(seg->ack, t->snd_una)) {
         uint32_t acked = advance_snd_una(t, seg);
         cc_on_new_ack(t, acked);
+        /* The window first: what the app queues from on_sendable goes out
+         * at once, and must not go past the right edge this ACK sets. */
+        window_update(t, seg);
         tcp_app_sendable(t);
         if (t->state == TCP_CLOSED)
             return false;  /* the app aborted from on_sendable */
-    } else if (dup) {
-        cc_on_dupack(t);
+    } else {
+        if (dup)
+            cc_on_dupack(t);
+        window_update(t, seg);
     }
-    window_update(t, seg);
     return ack_state_effects(t, seg);
 }
 

@@ -49,7 +49,7 @@ enum {
     OPT_MAX_BODY,
     OPT_IMPAIR,
     OPT_MIN_RTO, OPT_DELACK, OPT_NO_NAGLE, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
-    OPT_TRACE_RING,
+    OPT_TRACE_RING, OPT_NO_OFFLOAD,
 };
 
 static const struct option long_options[] = {
@@ -84,6 +84,7 @@ static const struct option long_options[] = {
     {"min-rto-ms", required_argument, NULL, OPT_MIN_RTO},
     {"delack-ms", required_argument, NULL, OPT_DELACK},
     {"no-nagle", no_argument, NULL, OPT_NO_NAGLE},
+    {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
     {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"user-timeout", required_argument, NULL, OPT_USER_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
@@ -185,6 +186,9 @@ void cli_usage(FILE *out) {
         "  --delack-ms MS        longest an ACK is delayed, 0 (ACK at once)..%d\n"
         "                        (default %d)\n"
         "  --no-nagle            send small segments at once (RFC 896 off)\n"
+        "  --no-offload          one TUN write per segment, checksum computed here\n"
+        "                        (default: GSO super-segments, checksum left to\n"
+        "                        the kernel)\n"
         "  --keepalive SECONDS   probe a connection idle this long, 1..%d\n"
         "                        (default off)\n"
         "  --user-timeout SECONDS  reset a connection whose data stays unacked\n"
@@ -440,6 +444,7 @@ static int apply_option(struct cli_options *o, struct seen *seen, int c,
     case OPT_PCAP: o->pcap_path = arg; ok = true; break;
     case OPT_TRACE: o->trace_path = arg; ok = true; break;
     case OPT_NO_NAGLE: o->cfg.nagle = false; ok = true; break;
+    case OPT_NO_OFFLOAD: o->cfg.offload = false; ok = true; break;
     case OPT_ACCESS_LOG: o->access_log_path = arg; ok = true; break;
     case 'h': cli_usage(stdout); return CLI_EXIT_OK;
     case 'V': printf("synackd %s\n", SYNACK_VERSION); return CLI_EXIT_OK;
@@ -526,6 +531,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv) {
     memset(o, 0, sizeof(*o));
     stack_config_defaults(&o->cfg);
     o->cfg.trace_level = TRACE_OFF;
+    o->cfg.offload = true; /* the TUN is opened with IFF_VNET_HDR unless --no-offload */
     strcpy(o->tun_name, CLI_DEFAULT_TUN);
     o->tun_addr = CLI_DEFAULT_TUN_ADDR;
     o->tun_prefix = CLI_DEFAULT_TUN_PREFIX;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <linux/virtio_net.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "tun/cli.h"
 #include "tun/clock.h"
 #include "tun/capture.h"
+#include "tun/gso.h"
 #include "tun/impair.h"
 #include "tun/site_files.h"
 #include "tun/trace_ring.h"
@@ -31,12 +33,14 @@
 #endif
 
 #define READ_BURST 64          /* packets per wake-up, so timers and signals get a turn */
-#define READ_BUF_SIZE 65536    /* the largest IPv4 datagram, plus one */
+/* The largest IPv4 datagram, plus one, after its virtio_net_hdr. */
+#define READ_BUF_SIZE (sizeof(struct virtio_net_hdr) + 65536)
 #define SHUTDOWN_GRACE_USEC (3 * USEC_PER_SEC) /* for FINs to be acked */
 #define COUNTERS_BUF_SIZE 8192
 
 struct link {
     int tun_fd;
+    size_t vnet_len;       /* bytes of virtio_net_hdr before each packet; 0: none */
     struct capture *cap;   /* --pcap; NULL for none */
     struct trace_ring *ring; /* --trace-ring, for GET /trace; NULL when 0 */
     FILE *trace;
@@ -59,22 +63,48 @@ static bool worth_logging(uint64_t count) {
     return (count & (count - 1)) == 0;
 }
 
+/* The virtio_net_hdr that tells the kernel how to finish a packet: its
+ * checksum from csum_start on, and for a super-segment, the size of the
+ * segments its TCP is to take it as (Linux: virtio_net_hdr_to_skb()).
+ * Fields are in host order, as a TUN without TUNSETVNETLE expects. */
+static struct virtio_net_hdr vnet_header(const struct stack_offload *off) {
+    struct virtio_net_hdr h;
+
+    memset(&h, 0, sizeof(h));
+    if (off == NULL)
+        return h; /* complete already */
+    h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    h.csum_start = off->csum_start;
+    h.csum_offset = off->csum_offset;
+    h.hdr_len = off->hdr_len;
+    if (off->gso_size) {
+        h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+        h.gso_size = off->gso_size;
+    }
+    return h;
+}
+
 /* A TUN write is a whole packet or nothing; when the kernel cannot take it
  * we drop it, exactly like a full NIC queue, and TCP's retransmission
  * recovers.  Blocking here would stall every connection.  True when sent. */
-static bool tun_write(struct link *l, const struct slice *parts, int nparts) {
-    struct iovec iov[STACK_MAX_SLICES];
-    size_t total = 0;
+static bool tun_write(struct link *l, const struct slice *parts, int nparts,
+                      const struct stack_offload *off) {
+    struct iovec iov[1 + STACK_MAX_SLICES];
+    struct virtio_net_hdr vh = vnet_header(off);
+    size_t total = l->vnet_len;
+    int niov = 0;
     ssize_t n;
 
     if (nparts > STACK_MAX_SLICES)
         nparts = STACK_MAX_SLICES; /* the core promises never to; stay in bounds */
+    if (l->vnet_len > 0)
+        iov[niov++] = (struct iovec){&vh, l->vnet_len};
     for (int i = 0; i < nparts; i++) {
-        iov[i].iov_base = (void *)parts[i].data; /* writev() only reads it */
-        iov[i].iov_len = parts[i].len;
+        iov[niov].iov_base = (void *)parts[i].data; /* writev() only reads it */
+        iov[niov++].iov_len = parts[i].len;
         total += parts[i].len;
     }
-    n = writev(l->tun_fd, iov, nparts);
+    n = writev(l->tun_fd, iov, niov);
     if (n == (ssize_t)total) {
         return true;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -89,22 +119,36 @@ static bool tun_write(struct link *l, const struct slice *parts, int nparts) {
     return false;
 }
 
-/* The core's output hook.  Impaired, the capture records the packet as the
- * stack emitted it (a lost one too, a duplicated one twice), so Wireshark
- * shows the stack's own view of the conversation. */
-static void link_output(void *ctx, const struct slice *parts, int nparts) {
+/* gso_split()'s hooks: each wire segment of what the stack emitted. */
+static void capture_segment(void *ctx, const struct slice *parts, int nparts) {
     struct link *l = ctx;
-    int copies;
 
-    if (l->impair == NULL) {
-        if (tun_write(l, parts, nparts))
-            capture_out(l->cap, parts, nparts);
-        return;
-    }
-    copies = impair_packet(l->impair, IMPAIR_OUT, parts, nparts, clock_now_usec());
+    capture_out(l->cap, parts, nparts);
+}
+
+/* Impaired, the capture records the segment as the stack emitted it (a
+ * lost one too, a duplicated one twice), so Wireshark shows the stack's
+ * own view of the conversation. */
+static void impair_segment(void *ctx, const struct slice *parts, int nparts) {
+    struct link *l = ctx;
+    int copies = impair_packet(l->impair, IMPAIR_OUT, parts, nparts, clock_now_usec());
+
     do
         capture_out(l->cap, parts, nparts);
     while (--copies > 0);
+}
+
+/* The core's output hook.  A super-segment goes to the TUN whole, but the
+ * capture and the impairment see the MSS-sized segments the kernel's TCP
+ * takes it as: what a learner reads in Wireshark is what TCP exchanged. */
+static void link_output(void *ctx, const struct slice *parts, int nparts,
+                        const struct stack_offload *off) {
+    struct link *l = ctx;
+
+    if (l->impair != NULL)
+        gso_split(parts, nparts, off, impair_segment, l);
+    else if (tun_write(l, parts, nparts, off) && l->cap != NULL)
+        gso_split(parts, nparts, off, capture_segment, l);
 }
 
 /* One packet into the core, recorded as the core receives it.  The
@@ -122,7 +166,7 @@ static void link_deliver(void *ctx, enum impair_dir dir, const struct slice *par
     struct link *l = ctx;
 
     if (dir == IMPAIR_OUT)
-        tun_write(l, parts, nparts);
+        tun_write(l, parts, nparts, NULL); /* a wire segment, checksum complete */
     else if (nparts == 1) /* always: an incoming packet is one read() */
         link_input(l, parts[0].data, parts[0].len, clock_now_usec());
 }
@@ -217,6 +261,8 @@ static void handle_signals(int sfd, struct stack *st, struct link *l,
 /* Reads until the TUN is empty or the burst is spent.  -1 when the TUN is
  * gone (e.g. `ip link del`): nothing more can arrive, so the loop ends. */
 static int drain_tun(struct link *l) {
+    const uint8_t *pkt;
+    size_t len;
     ssize_t n;
     usec_t now;
 
@@ -229,11 +275,17 @@ static int drain_tun(struct link *l) {
                     n < 0 ? strerror(errno) : "end of file");
             return -1;
         }
+        if ((size_t)n < l->vnet_len)
+            continue; /* cannot happen: the kernel always writes the header */
+        /* Without TUNSETOFFLOAD the header says nothing: the kernel hands
+         * us whole segments with complete checksums. */
+        pkt = read_buf + l->vnet_len;
+        len = (size_t)n - l->vnet_len;
         now = clock_now_usec();
         if (l->impair != NULL)
-            impair_packet(l->impair, IMPAIR_IN, &(struct slice){read_buf, (size_t)n}, 1, now);
+            impair_packet(l->impair, IMPAIR_IN, &(struct slice){pkt, len}, 1, now);
         else
-            link_input(l, read_buf, (size_t)n, now);
+            link_input(l, pkt, len, now);
     }
     return 0;
 }
@@ -394,7 +446,7 @@ static struct http_server *start_http(struct cli_options *o, struct site *site,
 
 int main(int argc, char **argv) {
     static struct cli_options o;
-    struct link l = {-1, NULL, NULL, NULL, 0, 0, NULL, NULL};
+    struct link l = {-1, 0, NULL, NULL, NULL, 0, 0, NULL, NULL};
     struct site site = {-1, NULL, 0, 0, 0};
     struct http_server *srv = NULL;
     struct tun_params tp;
@@ -407,9 +459,10 @@ int main(int argc, char **argv) {
     if ((sfd = signals_open()) < 0 || open_outputs(&o, &l) < 0 ||
         (srv = start_http(&o, &site, l.ring)) == NULL)
         goto out;
-    tp = (struct tun_params){o.tun_name, o.tun_addr, o.tun_prefix, o.cfg.mtu};
+    tp = (struct tun_params){o.tun_name, o.tun_addr, o.tun_prefix, o.cfg.mtu, o.cfg.offload};
     if ((l.tun_fd = tun_open(&tp)) < 0)
         goto out;
+    l.vnet_len = o.cfg.offload ? sizeof(struct virtio_net_hdr) : 0;
     if ((ep = epoll_open(l.tun_fd, sfd)) < 0 || (st = start_stack(&o, &l, srv)) == NULL)
         goto out;
 

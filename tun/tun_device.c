@@ -83,9 +83,12 @@ static const char *attach_hint(int err, const char *name, char *buf, size_t cap)
     }
 }
 
-/* IFF_NO_PI: the fd carries bare IPv4 packets, no 4-byte protocol prefix, so
- * what read() returns is exactly what stack_input() and the pcap want. */
-static int tun_attach(const char *name) {
+/* IFF_NO_PI: the fd carries IPv4 packets with no 4-byte protocol prefix.
+ * IFF_VNET_HDR (when asked) puts a struct virtio_net_hdr before each one,
+ * through which we hand the kernel GSO super-segments and partial
+ * checksums; no TUNSETOFFLOAD, so what the kernel sends us is always whole
+ * segments with complete checksums. */
+static int tun_attach(const char *name, bool vnet_hdr) {
     struct ifreq ifr;
     char hint[160];
     int fd, err;
@@ -98,7 +101,7 @@ static int tun_attach(const char *name) {
         return -1;
     }
     memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
     snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         err = errno;
@@ -216,7 +219,7 @@ int tun_open(const struct tun_params *p) {
 
     if (check_routes(p) < 0)
         return -1;
-    if ((fd = tun_attach(p->name)) < 0)
+    if ((fd = tun_attach(p->name, p->vnet_hdr)) < 0)
         return -1;
     if (configure_or_accept(p) < 0) {
         close(fd);

@@ -7,6 +7,7 @@
 #ifndef SYNACK_TUN_DEVICE_H
 #define SYNACK_TUN_DEVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The kernel's side of the link; synack's own address is elsewhere in the
@@ -16,6 +17,9 @@ struct tun_params {
     uint32_t kernel_addr;
     unsigned prefix;
     uint32_t mtu;
+    /* Open with IFF_VNET_HDR: each packet read or written is led by a
+     * struct virtio_net_hdr (GSO and checksum offload, --no-offload). */
+    bool vnet_hdr;
 };
 
 /* Checks the subnet is not routed elsewhere, opens or creates the TUN, and

@@ -29,8 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uint32_t last_server_isn;
 
 /* Remembers the ISN of each SYN-ACK the stack sends. */
-static void watch_output(void *ctx, const struct slice *parts, int n)
+static void watch_output(void *ctx, const struct slice *parts, int n,
+                         const struct stack_offload *off)
 {
+    (void)off;  /* offload is off in these tests */
     (void)ctx;
     (void)n;
     const uint8_t *p = parts[0].data;

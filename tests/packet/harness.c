@@ -13,6 +13,7 @@
 #include "stack/stack.h"
 #include "stack/tcp.h"
 #include "stack/tcp_app.h"
+#include "tun/gso.h"
 
 #define H_MAX_QUEUE 4096      /* packets or trace lines held at once */
 #define H_MAX_CONNS 64
@@ -35,6 +36,8 @@ struct hconn {
     struct tcp_conn *c;
     uint8_t rx[H_CONN_RX];
     size_t rx_len;
+    uint8_t tx[H_CONN_RX];     /* "stream" on: what tcp_send() did not take yet */
+    size_t tx_len;
     int eof, closed, reason;
 };
 
@@ -47,6 +50,9 @@ struct harness {
     int close_on_eof;          /* app closes as soon as the peer's FIN arrives */
     int read_enabled;          /* app reads (window reopens) */
     int echo;                  /* app sends back what it reads, from on_data */
+    int stream;                /* app keeps what tcp_send() refused and sends
+                                  it from on_sendable, as a file server does */
+    unsigned long super_segments; /* GSO packets the stack emitted (offload on) */
 };
 
 static void queue_push(struct queue *q, const struct slice *parts, int n)
@@ -79,9 +85,19 @@ static long queue_pop(struct queue *q, uint8_t *buf, size_t cap)
     return (long)n;
 }
 
-static void h_output(void *ctx, const struct slice *parts, int n)
+static void h_push_output(void *ctx, const struct slice *parts, int n)
 {
     queue_push(&((struct harness *)ctx)->out, parts, n);
+}
+
+/* With offload on, tests see what the kernel's TCP would: the wire
+ * segments of each super-segment, split as synackd's capture does. */
+static void h_output(void *ctx, const struct slice *parts, int n,
+                     const struct stack_offload *off)
+{
+    if (off && off->gso_size)
+        ((struct harness *)ctx)->super_segments++;
+    gso_split(parts, n, off, h_push_output, ctx);
 }
 
 static void h_trace(void *ctx, const char *line)
@@ -142,9 +158,25 @@ static void app_closed(void *state, struct tcp_conn *c, enum tcp_close_reason wh
     hc->c = NULL;
 }
 
+/* Sends what waits in the stream backlog, keeping what is refused again. */
+static void app_flush(struct hconn *hc)
+{
+    if (hc->tx_len == 0)
+        return;
+    size_t n = tcp_send(hc->c, hc->tx, hc->tx_len);
+    memmove(hc->tx, hc->tx + n, hc->tx_len - n);
+    hc->tx_len -= n;
+}
+
+static void app_sendable(void *state, struct tcp_conn *c)
+{
+    (void)c;
+    app_flush(state);
+}
+
 static const struct tcp_app_ops h_ops = {
     .on_accept = app_accept, .on_data = app_data, .on_eof = app_eof,
-    .on_closed = app_closed,
+    .on_closed = app_closed, .on_sendable = app_sendable,
 };
 
 /* --- the API ctypes sees ----------------------------------------------- */
@@ -160,6 +192,7 @@ unsigned long long h_next_deadline(struct harness *h);
 long h_pop_output(struct harness *h, uint8_t *buf, size_t cap);
 long h_pop_trace(struct harness *h, uint8_t *buf, size_t cap);
 int h_nconns(struct harness *h);
+unsigned long h_super_segments(struct harness *h);
 long h_conn_rx(struct harness *h, int i, uint8_t *buf, size_t cap);
 int h_conn_status(struct harness *h, int i);
 long h_conn_send(struct harness *h, int i, const uint8_t *data, size_t len);
@@ -205,9 +238,11 @@ int h_set(struct harness *h, const char *name, unsigned long long v)
     else if (!strcmp(name, "nagle")) c->nagle = v != 0;
     else if (!strcmp(name, "keepalive")) c->keepalive = v;
     else if (!strcmp(name, "user_timeout")) c->user_timeout = v;
+    else if (!strcmp(name, "offload")) c->offload = v != 0;
     else if (!strcmp(name, "close_on_eof")) h->close_on_eof = (int)v;
     else if (!strcmp(name, "read_enabled")) h->read_enabled = (int)v;
     else if (!strcmp(name, "echo")) h->echo = (int)v;
+    else if (!strcmp(name, "stream")) h->stream = (int)v;
     else return -1;
     return 0;
 }
@@ -250,6 +285,7 @@ unsigned long long h_next_deadline(struct harness *h) { return stack_next_deadli
 long h_pop_output(struct harness *h, uint8_t *buf, size_t cap) { return queue_pop(&h->out, buf, cap); }
 long h_pop_trace(struct harness *h, uint8_t *buf, size_t cap) { return queue_pop(&h->trace, buf, cap); }
 int h_nconns(struct harness *h) { return h->nconns; }
+unsigned long h_super_segments(struct harness *h) { return h->super_segments; }
 
 static struct hconn *conn_at(struct harness *h, int i)
 {
@@ -276,7 +312,15 @@ int h_conn_status(struct harness *h, int i)
 long h_conn_send(struct harness *h, int i, const uint8_t *data, size_t len)
 {
     struct hconn *hc = conn_at(h, i);
-    return hc && hc->c ? (long)tcp_send(hc->c, data, len) : -1;
+    if (!hc || !hc->c)
+        return -1;
+    size_t n = tcp_send(hc->c, data, len);
+    if (h->stream && n < len && hc->tx_len + (len - n) <= sizeof hc->tx) {
+        memcpy(hc->tx + hc->tx_len, data + n, len - n);
+        hc->tx_len += len - n;
+        return (long)len;
+    }
+    return (long)n;
 }
 
 int h_conn_close(struct harness *h, int i)

@@ -63,6 +63,8 @@ def lib():
         L.h_tcb_count.restype = ctypes.c_uint
         L.h_counters_text.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
         L.h_counters_text.restype = ctypes.c_long
+        L.h_super_segments.argtypes = [ctypes.c_void_p]
+        L.h_super_segments.restype = ctypes.c_ulong
         L.h_drop_name.argtypes = [ctypes.c_int]
         L.h_drop_name.restype = ctypes.c_char_p
     return _lib
@@ -205,6 +207,11 @@ class Stack:
     def tcb_count(self):
         """Every TCB, TIME-WAIT included (conn_count() leaves those out)."""
         return self.L.h_tcb_count(self.h)
+
+    def super_segments(self):
+        """GSO super-segments emitted so far (offload=1); received() shows
+        each as the wire segments the kernel would make of it."""
+        return self.L.h_super_segments(self.h)
 
 
 class Client:

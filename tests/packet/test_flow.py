@@ -73,6 +73,29 @@ def zero_window_conn(st):
     return c, S1
 
 
+def test_window_shrunk_by_an_ack_binds_what_the_app_sends_on_it():
+    # A file server refills the send buffer from on_sendable, inside the
+    # processing of the ACK that freed space.  The same ACK shrinks the
+    # window (Linux does when its reader falls behind: the right edge
+    # stays, the window field shrinks as SND.UNA advances).  What the app
+    # queues must wait for the window this ACK offers, not the old one.
+    with Stack(snd_buf=2 * MSS, stream=1) as st:
+        c, s = handshake(st)
+        S1 = seq_add(s, 1)
+        st.advance(10 * MS)
+        assert st.app_send(bytes(10000)) == 10000    # 2920 taken, the rest waits
+        assert [len(payload(p)) for p in out(st)] == [MSS, MSS]
+        # 1460 acked, window 1460: the right edge stays at 2920, and the
+        # 1460 bytes the app queues on this ACK must wait.
+        c.send("A", ack=seq_add(S1, MSS), win=MSS, t=11 * MS)
+        nothing(st, "nothing beyond SND.UNA + SND.WND = 2920")
+        c.send("A", ack=seq_add(S1, 2 * MSS), win=3000, t=12 * MS)
+        got = out(st)
+        assert [len(payload(p)) for p in got] == [MSS, MSS], [describe(p) for p in got]
+        expect_seg(got[0], "A", seq_add(S1, 2 * MSS), C1, data=bytes(MSS))
+        expect_seg(got[1], "PA", seq_add(S1, 3 * MSS), C1, data=bytes(MSS))  # empties the queue
+
+
 def test_zero_window_persist_probes_back_off_and_resume():
     # RFC 1122 §4.2.2.17: the first probe after one RTO, then exponentially
     # longer intervals; RFC 9293 §3.8.6.1: a probe carries one octet of new

@@ -136,8 +136,10 @@ static struct stack *st;
 static struct http_server *srv;
 static usec_t now;
 
-static void cap_output(void *ctx, const struct slice *parts, int n)
+static void cap_output(void *ctx, const struct slice *parts, int n,
+                       const struct stack_offload *off)
 {
+    (void)off;  /* offload is off in these tests */
     (void)ctx;
     ck_assert_int_lt(npkts, MAX_PKTS);
     size_t at = 0;

@@ -461,6 +461,30 @@ END_TEST
 
 /* --- tcp_flags_str --------------------------------------------------------- */
 
+/* A partial checksum is what a NIC or the kernel finishes: summing the
+ * segment from the TCP header on, with the field as written, and storing
+ * the complement must give a segment that verifies. */
+START_TEST(write_header_partial_is_completed_by_summing_the_segment)
+{
+    static const uint8_t data[333] = { 1, 2, 3, [100] = 0xfe, [332] = 0x77 };
+    struct tcp_segment h = { .src = SRC, .dst = DST, .sport = 80, .dport = 40000,
+                             .seq = 7, .ack = 9, .flags = TCP_ACK, .wnd = 1000,
+                             .data_len = sizeof data };
+    uint8_t buf[20 + sizeof data];
+    uint32_t hlen = tcp_write_header_partial(buf, &h, no_opts, 0);
+    ck_assert_uint_eq(hlen, 20);
+    uint32_t pseudo = csum_pseudo(SRC, DST, 6, (uint16_t)sizeof buf);
+    ck_assert_uint_eq(load_be16(buf + TCP_CSUM_OFFSET), (uint16_t)~csum_fold(pseudo));
+    memcpy(buf + hlen, data, sizeof data);
+    store_be16(buf + TCP_CSUM_OFFSET, csum_buffer(buf, sizeof buf));  /* the completion */
+    ck_assert_uint_eq(csum_fold(csum_add(pseudo, buf, sizeof buf)), 0);
+    struct tcp_segment out;
+    enum drop_reason why;
+    ck_assert(tcp_parse(buf, sizeof buf, SRC, DST, &out, &why));
+    ck_assert_uint_eq(out.data_len, sizeof data);
+}
+END_TEST
+
 START_TEST(flags_str_wireshark_style)
 {
     char b[48];
@@ -511,6 +535,7 @@ Suite *tcp_header_suite(void)
     tcase_add_test(tw, write_header_checksum_odd_slice_then_empty_slice);
     tcase_add_test(tw, write_header_accepts_null_options_and_payload);
     tcase_add_test(tw, write_header_zeroes_urgent_and_sets_offset);
+    tcase_add_test(tw, write_header_partial_is_completed_by_summing_the_segment);
     tcase_add_test(tw, flags_str_wireshark_style);
     suite_add_tcase(s, tw);
     return s;
