@@ -202,6 +202,11 @@ uint32_t stack_conn_count(const struct stack *st)
     return st->ntcb - st->ntimewait;
 }
 
+uint32_t stack_tcb_count(const struct stack *st)
+{
+    return st->ntcb;
+}
+
 /* Walks every TCB, calling fn; fn may release the TCB it is given. */
 static void for_each_tcb(struct stack *st, void (*fn)(struct tcb *))
 {

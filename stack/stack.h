@@ -187,6 +187,8 @@ const struct stack_counters *stack_counters(const struct stack *st);
 /* Connections still doing work: every TCB except those in TIME-WAIT, which
  * only wait out 2*MSL.  Shutdown waits for this to reach 0. */
 uint32_t stack_conn_count(const struct stack *st);
+/* Every TCB, TIME-WAIT included: what the connection table holds. */
+uint32_t stack_tcb_count(const struct stack *st);
 /* Abort every connection with RST (shutdown on SIGTERM without waiting). */
 void stack_abort_all(struct stack *st, usec_t now);
 /* Close every connection gracefully with FIN, as the app would. */

@@ -378,7 +378,7 @@ unsigned h_conn_count(struct harness *h) { return stack_conn_count(h->st); }
 
 /* Every TCB, TIME-WAIT included (stack_conn_count() leaves those out): lets
  * a test see a TIME-WAIT entry appear and go away. */
-unsigned h_tcb_count(struct harness *h) { return h->st->ntcb; }
+unsigned h_tcb_count(struct harness *h) { return stack_tcb_count(h->st); }
 
 long h_counters_text(struct harness *h, char *buf, size_t cap)
 {
