@@ -310,8 +310,9 @@ counters() {
          / segments retransmitted$/ { c["rexmit"] = $1 }
          / retransmission timeouts$/ { c["rto"] = $1 }
          / TUN writes dropped, queue full$/ { c["tun_full"] = $1 }
-         END { printf "ctr_table_full=%d ctr_rexmit=%d ctr_rto=%d ctr_tun_full=%d",
-               c["table_full"], c["rexmit"], c["rto"], c["tun_full"] }' "$err"
+         / TCP super-segments the link split \(GSO\)$/ { c["gso"] = $1 }
+         END { printf "ctr_table_full=%d ctr_rexmit=%d ctr_rto=%d ctr_tun_full=%d ctr_gso=%d",
+               c["table_full"], c["rexmit"], c["rto"], c["tun_full"], c["gso"] }' "$err"
 }
 
 # measured: what every workload line carries after its own numbers.
