@@ -185,6 +185,9 @@ struct stack {
     struct rate_limit icmp_rl, challenge_rl;
     /* Header scratch for one outgoing packet: IPv4 + TCP + options. */
     uint8_t hdr_buf[20 + 60 + 40];
+    /* First buffers for every connection's rings (1 MiB, inside the stack
+     * so it goes with it; pages are touched only as slots are first lent). */
+    struct ring_pool rings;
 };
 
 /* The public handle is the TCB itself. */
@@ -213,6 +216,13 @@ struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,
                        struct listener *l);
 void tcb_release(struct tcb *t);   /* unhash, stop timers, free at end of call */
 void tcb_reap(struct stack *st);
+/* The ring calls that may take memory from the stack's pool. */
+uint32_t tcb_ring_write(struct tcb *t, struct ring *r, const void *data, uint32_t len);
+bool tcb_rcvq_write_ahead(struct tcb *t, uint32_t gap, const void *data, uint32_t len);
+void tcb_rings_trim(struct tcb *t);  /* empty rings give their buffers back */
+/* A bound reached and worked around (not a drop): counted, and logged on
+ * the 1st, 2nd, 4th ... time as stack_drop() logs. */
+void stack_bound_event(struct stack *st, enum stack_event e, const char *bound);
 struct listener *listener_find(struct stack *st, uint16_t port);
 
 /* tcp_state.c: the one door for state changes, and the trace. */

@@ -248,6 +248,7 @@ static uint32_t advance_snd_una(struct tcb *t, const struct tcp_segment *seg)
         bytes--;   /* the FIN occupies a sequence number, not a byte */
     tcp_rtt_on_ack(t, seg);
     ring_consume(&t->sndq, bytes);
+    tcb_rings_trim(t);
     t->snd_una = ack;
     if (seq_lt(t->snd_nxt, ack))
         t->snd_nxt = ack;  /* acked past a go-back-N rewind */
@@ -366,7 +367,7 @@ static void hold_out_of_order(struct tcb *t, const struct tcp_segment *seg)
     const struct seq_range *held = seq_ranges_find(&t->ooo, seg->seq);
     if (held && seq_leq(end, held->end)) {
         t->ooo_last = seg->seq;  /* a copy of what is held: nothing to store */
-    } else if (ring_write_ahead(&t->rcvq, gap, seg->data, seg->data_len) &&
+    } else if (tcb_rcvq_write_ahead(t, gap, seg->data, seg->data_len) &&
                seq_ranges_add(&t->ooo, seg->seq, end)) {
         t->ooo_last = seg->seq;
         stack_count(t->st, EV_TCP_OOO_QUEUED);
@@ -407,7 +408,7 @@ static bool text_input(struct tcb *t, const struct tcp_segment *seg)
         hold_out_of_order(t, seg);
         return false;  /* a FIN on it is not in order either */
     }
-    uint32_t n = ring_write(&t->rcvq, seg->data, seg->data_len);
+    uint32_t n = tcb_ring_write(t, &t->rcvq, seg->data, seg->data_len);
     t->rcv_nxt += n;
     if (n < seg->data_len) {
         stack_drop(t->st, DROP_TCP_RCV_BUF_FULL);

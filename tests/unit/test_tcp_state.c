@@ -114,17 +114,27 @@ static struct stack *new_stack(void)
     return new_stack_cfg(TRACE_STATES, STACK_DEFAULT_BACKLOG);
 }
 
-/* One segment from CLIENT:cport to SERVER:80, no options, no data. */
-static void send_from(struct stack *st, uint16_t cport, uint8_t flags, uint32_t seq,
-                      uint32_t ack, usec_t now)
+/* One segment from CLIENT:cport to SERVER:80, no options, with data. */
+static void send_data_from(struct stack *st, uint16_t cport, uint8_t flags, uint32_t seq,
+                           uint32_t ack, const char *data, usec_t now)
 {
-    uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN];
+    uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN + 64];
+    size_t len = strlen(data);
+    ck_assert_uint_le(len, 64);
     struct tcp_segment h = { .src = CLIENT, .dst = SERVER, .sport = cport, .dport = SPORT,
                              .seq = seq, .ack = ack, .flags = flags, .wnd = 65535 };
     static const uint8_t no_opts[1] = { 0 };
-    uint32_t hlen = tcp_write_header(pkt + IPV4_HDR_LEN, &h, no_opts, 0, NULL, 0);
-    ipv4_write_header(pkt, CLIENT, SERVER, IPPROTO_TCP_NUM, (uint16_t)hlen, 1, true);
-    stack_input(st, pkt, IPV4_HDR_LEN + hlen, now);
+    struct slice body = { (const uint8_t *)data, len };
+    uint32_t hlen = tcp_write_header(pkt + IPV4_HDR_LEN, &h, no_opts, 0, &body, len ? 1 : 0);
+    memcpy(pkt + IPV4_HDR_LEN + hlen, data, len);
+    ipv4_write_header(pkt, CLIENT, SERVER, IPPROTO_TCP_NUM, (uint16_t)(hlen + len), 1, true);
+    stack_input(st, pkt, IPV4_HDR_LEN + hlen + len, now);
+}
+
+static void send_from(struct stack *st, uint16_t cport, uint8_t flags, uint32_t seq,
+                      uint32_t ack, usec_t now)
+{
+    send_data_from(st, cport, flags, seq, ack, "", now);
 }
 
 static void send_seg(struct stack *st, uint8_t flags, uint32_t seq, uint32_t ack, usec_t now)
@@ -616,6 +626,60 @@ START_TEST(state_names_as_in_rfc)
 }
 END_TEST
 
+/* --- memory: rings hold a buffer only while they hold bytes ----------------- */
+
+START_TEST(rings_give_buffers_back_when_empty)
+{
+    struct stack *st = new_stack();
+    uint32_t iss = handshake(st);
+    struct tcb *t = conn_tcb(g_conn);
+    ck_assert_ptr_null(t->rcvq.buf);
+    ck_assert_ptr_null(t->sndq.buf);
+    for (int req = 0; req < 2; req++) {
+        usec_t at = T0 + 10000 * (req + 1);
+        send_data_from(st, CPORT, TCP_ACK | TCP_PSH, CISN + 1 + 6 * req, iss + 1 + 8 * req,
+                       "GET /\n", at);
+        ck_assert_ptr_eq(t->rcvq.buf, st->rings.slot[0]);
+        char in[16];
+        ck_assert_uint_eq(tcp_recv(g_conn, in, sizeof in), 6);
+        ck_assert_ptr_null(t->rcvq.buf);      /* read: the receive ring is empty */
+        ck_assert_uint_eq(tcp_send(g_conn, "200 OK\r\n", 8), 8);
+        ck_assert_ptr_eq(t->sndq.buf, st->rings.slot[0]);
+        send_seg(st, TCP_ACK, CISN + 7 + 6 * req, iss + 1 + 8 * req + 4, at + 1000);
+        ck_assert_ptr_nonnull(t->sndq.buf);   /* 4 of 8 bytes acked */
+        ck_assert_uint_eq(t->sndq.len, 4);
+        send_seg(st, TCP_ACK, CISN + 7 + 6 * req, iss + 1 + 8 * (req + 1), at + 2000);
+        ck_assert_ptr_null(t->sndq.buf);      /* all acked: the send ring is empty */
+        ck_assert_uint_eq(st->rings.lent, 0);
+    }
+    /* Two requests, one slot: the first buffer came back each time. */
+    ck_assert_uint_eq(st->rings.fresh, 1);
+    ck_assert_uint_eq(st->rings.misses, 0);
+    stack_free(st);
+}
+END_TEST
+
+START_TEST(receive_ring_kept_while_out_of_order_bytes_wait)
+{
+    struct stack *st = new_stack();
+    uint32_t iss = handshake(st);
+    struct tcb *t = conn_tcb(g_conn);
+    send_data_from(st, CPORT, TCP_ACK, CISN + 6, iss + 1, "world", T0 + 2000);
+    ck_assert_uint_eq(t->ooo.n, 1);
+    ck_assert_uint_eq(t->rcvq.len, 0);
+    char in[16];
+    ck_assert_uint_eq(tcp_recv(g_conn, in, sizeof in), 0);
+    ck_assert_ptr_nonnull(t->rcvq.buf);       /* "world" waits in it past the end */
+    send_data_from(st, CPORT, TCP_ACK, CISN + 1, iss + 1, "hello", T0 + 3000);
+    ck_assert_uint_eq(t->ooo.n, 0);
+    ck_assert_uint_eq(tcp_recv(g_conn, in, sizeof in), 10);
+    ck_assert_mem_eq(in, "helloworld", 10);
+    ck_assert_ptr_null(t->rcvq.buf);
+    ck_assert_uint_eq(st->rings.lent, 0);
+    stack_free(st);
+}
+END_TEST
+
 Suite *tcp_state_suite(void)
 {
     Suite *s = suite_create("tcp_state");
@@ -643,6 +707,10 @@ Suite *tcp_state_suite(void)
     tcase_add_test(tr, rst_in_window_off_rcv_nxt_challenged);
     tcase_add_test(tr, newer_syn_reuses_time_wait);
     suite_add_tcase(s, tr);
+    TCase *tm = tcase_create("memory");
+    tcase_add_test(tm, rings_give_buffers_back_when_empty);
+    tcase_add_test(tm, receive_ring_kept_while_out_of_order_bytes_wait);
+    suite_add_tcase(s, tm);
     TCase *tt = tcase_create("trace");
     tcase_add_test(tt, trace_off_emits_no_lines);
     tcase_add_test(tt, state_names_as_in_rfc);
