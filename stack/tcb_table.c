@@ -144,6 +144,49 @@ void tcb_reap(struct stack *st)
     }
 }
 
+static void tw_append(struct tcb *t)
+{
+    struct stack *st = t->st;
+    t->tw_prev = st->tw_newest;
+    t->tw_next = NULL;
+    *(st->tw_newest ? &st->tw_newest->tw_next : &st->tw_oldest) = t;
+    st->tw_newest = t;
+}
+
+static void tw_unlink(struct tcb *t)
+{
+    struct stack *st = t->st;
+    *(t->tw_prev ? &t->tw_prev->tw_next : &st->tw_oldest) = t->tw_next;
+    *(t->tw_next ? &t->tw_next->tw_prev : &st->tw_newest) = t->tw_prev;
+    t->tw_prev = t->tw_next = NULL;
+}
+
+/* TIME-WAIT only answers a retransmitted FIN (RFC 9293 §3.10.7.4), which
+ * needs sequence numbers, not data: everything sent was acknowledged, and
+ * what the app did not read will never be read (on_closed has gone up).
+ * Both buffers go now rather than 2*MSL later. */
+void tcb_timewait_enter(struct tcb *t)
+{
+    t->st->ntimewait++;
+    ring_release(&t->sndq, &t->st->rings);
+    ring_release(&t->rcvq, &t->st->rings);
+    seq_ranges_clear(&t->ooo);
+    seq_ranges_clear(&t->sacked);
+    tw_append(t);
+}
+
+void tcb_timewait_restart(struct tcb *t)
+{
+    tw_unlink(t);
+    tw_append(t);
+}
+
+void tcb_timewait_leave(struct tcb *t)
+{
+    t->st->ntimewait--;
+    tw_unlink(t);
+}
+
 void stack_bound_event(struct stack *st, enum stack_event e, const char *bound)
 {
     uint64_t n = ++st->ctr.events[e];

@@ -91,6 +91,7 @@ struct tcb {
     struct listener *listener;
     struct tcb *hash_next;     /* chain in the 4-tuple hash table */
     struct tcb *reap_next;     /* on the list of TCBs to free */
+    struct tcb *tw_prev, *tw_next;  /* TIME-WAIT FIFO, oldest first */
 
     /* Send sequence variables (RFC 9293 §3.3.1). */
     uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -177,6 +178,10 @@ struct stack {
     uint32_t nbuckets;         /* a power of two */
     uint32_t ntcb;             /* TCBs allocated */
     uint32_t ntimewait;
+    /* TIME-WAIT TCBs in order of expiry: 2*MSL is the same for all, so the
+     * order they (re)started it in.  The head goes first when a SYN finds
+     * the table full. */
+    struct tcb *tw_oldest, *tw_newest;
     struct tcb *reap;          /* released TCBs, freed at the end of a call */
 
     struct tcb **heap;         /* timer heap, min by tcb_deadline() */
@@ -220,6 +225,11 @@ void tcb_reap(struct stack *st);
 uint32_t tcb_ring_write(struct tcb *t, struct ring *r, const void *data, uint32_t len);
 bool tcb_rcvq_write_ahead(struct tcb *t, uint32_t gap, const void *data, uint32_t len);
 void tcb_rings_trim(struct tcb *t);  /* empty rings give their buffers back */
+/* TIME-WAIT bookkeeping (tcp_set_state's census): entering sheds the
+ * buffers and joins the FIFO; restarting 2*MSL moves to its end. */
+void tcb_timewait_enter(struct tcb *t);
+void tcb_timewait_restart(struct tcb *t);
+void tcb_timewait_leave(struct tcb *t);
 /* A bound reached and worked around (not a drop): counted, and logged on
  * the 1st, 2nd, 4th ... time as stack_drop() logs. */
 void stack_bound_event(struct stack *st, enum stack_event e, const char *bound);

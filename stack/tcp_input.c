@@ -15,6 +15,24 @@
 
 /* --- §3.10.7.2 LISTEN ---------------------------------------------------- */
 
+/* The table is full (--max-conns) and a SYN wants a slot: the TIME-WAIT
+ * that would expire first gives up its place, as Linux does beyond
+ * tcp_max_tw_buckets.  This waives RFC 9293 §3.6.1's MUST-13 (linger
+ * 2*MSL) for that one connection, taking the hazards RFC 1337 lists (a
+ * lost last ACK is answered by RST; an old duplicate could reach a new
+ * incarnation, which our RFC 6528 ISNs make unlikely).  Refusing service
+ * to new peers because old ones closed cleanly would be worse. */
+static void recycle_oldest_timewait(struct stack *st)
+{
+    struct tcb *t = st->tw_oldest;
+    if (!t)
+        return;
+    stack_bound_event(st, EV_TCP_TIME_WAIT_RECYCLED, "--max-conns");
+    tcp_set_state(t, TCP_CLOSED, NULL, "TIME-WAIT recycled: connection table full (--max-conns)",
+                  "RFC 9293 §3.6.1, RFC 1337");
+    tcb_release(t);
+}
+
 static void listen_input(struct stack *st, struct listener *l, const struct tcp_segment *seg)
 {
     if (seg->flags & TCP_RST)
@@ -32,6 +50,8 @@ static void listen_input(struct stack *st, struct listener *l, const struct tcp_
         stack_drop(st, DROP_TCP_BACKLOG);
         return;
     }
+    if (st->ntcb >= st->cfg.max_conns)
+        recycle_oldest_timewait(st);
     struct tcb *t = st->ntcb < st->cfg.max_conns ? tcb_create(st, seg, l) : NULL;
     if (!t) {
         stack_drop(st, DROP_TCP_TABLE_FULL);

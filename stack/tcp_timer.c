@@ -102,6 +102,7 @@ void tcp_start_timewait(struct tcb *t)
     for (int i = 0; i < TCP_TIMER_COUNT; i++)
         t->timer[i] = USEC_NEVER;
     tcp_timer_set(t, TCP_T_TIMEWAIT, t->st->now + 2 * t->st->cfg.msl);
+    tcb_timewait_restart(t);  /* expires last now: the FIFO's end */
 }
 
 /* FIN-WAIT-2 can last forever by the RFC: the peer acked our FIN and may

@@ -680,6 +680,30 @@ START_TEST(receive_ring_kept_while_out_of_order_bytes_wait)
 }
 END_TEST
 
+START_TEST(time_wait_keeps_no_buffers)
+{
+    struct stack *st = new_stack();
+    uint32_t iss = handshake(st);
+    struct tcb *t = conn_tcb(g_conn);
+    send_data_from(st, CPORT, TCP_ACK, CISN + 1, iss + 1, "unread", T0 + 2000);
+    ck_assert_uint_eq(tcp_send(g_conn, "bye", 3), 3);
+    tcp_close(g_conn);
+    ck_assert_ptr_nonnull(t->rcvq.buf);       /* the app never read "unread" */
+    ck_assert_ptr_nonnull(t->sndq.buf);
+    send_seg(st, TCP_FIN | TCP_ACK, CISN + 7, iss + 5, T0 + 3000);
+    ck_assert_int_eq(t->state, TCP_TIME_WAIT);
+    ck_assert_ptr_null(t->rcvq.buf);
+    ck_assert_ptr_null(t->sndq.buf);
+    ck_assert_uint_eq(st->rings.lent, 0);
+    ck_assert_ptr_eq(st->tw_oldest, t);
+    ck_assert_ptr_eq(st->tw_newest, t);
+    stack_tick(st, T0 + 3000 + 2 * MSL);
+    ck_assert_ptr_null(st->tw_oldest);
+    ck_assert_ptr_null(st->tw_newest);
+    stack_free(st);
+}
+END_TEST
+
 Suite *tcp_state_suite(void)
 {
     Suite *s = suite_create("tcp_state");
@@ -710,6 +734,7 @@ Suite *tcp_state_suite(void)
     TCase *tm = tcase_create("memory");
     tcase_add_test(tm, rings_give_buffers_back_when_empty);
     tcase_add_test(tm, receive_ring_kept_while_out_of_order_bytes_wait);
+    tcase_add_test(tm, time_wait_keeps_no_buffers);
     suite_add_tcase(s, tm);
     TCase *tt = tcase_create("trace");
     tcase_add_test(tt, trace_off_emits_no_lines);
