@@ -148,8 +148,10 @@ struct tcb {
     bool ack_now;              /* an ACK is owed at the end of input */
 
     /* Timers: each an absolute deadline or USEC_NEVER.  The heap orders TCBs
-     * by the earliest of them (tcb_deadline). */
+     * by heap_key, at most the earliest of them (tcb_deadline): a deadline
+     * that moves later need not re-sort the heap (tcp_timer.c). */
     usec_t timer[TCP_TIMER_COUNT];
+    usec_t heap_key;
     usec_t rto;                /* current retransmission timeout, RFC 6298 */
     uint32_t retries;          /* consecutive expiries of REXMIT or PERSIST */
     uint32_t heap_idx;
@@ -199,7 +201,7 @@ struct stack {
 static inline struct tcb *conn_tcb(struct tcp_conn *c) { return (struct tcb *)(void *)c; }
 static inline struct tcp_conn *tcb_conn(struct tcb *t) { return (struct tcp_conn *)(void *)t; }
 
-/* The earliest timer of a TCB: its key in the timer heap. */
+/* The earliest timer of a TCB (its heap key is at most this). */
 static inline usec_t tcb_deadline(const struct tcb *t)
 {
     usec_t d = USEC_NEVER;

@@ -704,6 +704,62 @@ START_TEST(time_wait_keeps_no_buffers)
 }
 END_TEST
 
+/* --- timers: a deadline that moves later leaves the heap alone ---------------- */
+
+START_TEST(later_deadline_keeps_heap_key_until_root)
+{
+    struct stack *st = new_stack();
+    send_from(st, CPORT, TCP_SYN, CISN, 0, T0);                   /* SYN-ACK RTO at T0+1 s */
+    send_from(st, CPORT + 1, TCP_SYN, 5000, 0, T0 + 100000);     /* ... at T0+1.1 s */
+    uint32_t iss1 = out_seg(0).seq, iss2 = out_seg(1).seq;
+    struct tcb *t2 = tcb_lookup(st, SERVER, SPORT, CLIENT, CPORT + 1);
+    ck_assert_uint_eq(st->heap_len, 2);
+    /* The second handshake completes: its only timer stops, but it is not
+     * the root, so it stays in the heap under its old key. */
+    send_from(st, CPORT + 1, TCP_ACK, 5001, iss2 + 1, T0 + 200000);
+    ck_assert_int_eq(t2->state, TCP_ESTABLISHED);
+    ck_assert_uint_eq(tcb_deadline(t2), USEC_NEVER);
+    ck_assert_uint_eq(st->heap_len, 2);
+    ck_assert_uint_eq(t2->heap_key, T0 + 1100000);
+    ck_assert_uint_eq(stack_next_deadline(st), T0 + TCP_INITIAL_RTO);
+    /* The first completes: the root's timer stops, the root is fixed, and
+     * the stale key under it goes too. */
+    send_from(st, CPORT, TCP_ACK, CISN + 1, iss1 + 1, T0 + 300000);
+    ck_assert_uint_eq(st->heap_len, 0);
+    ck_assert_uint_eq(t2->heap_idx, UINT32_MAX);
+    ck_assert_uint_eq(stack_next_deadline(st), USEC_NEVER);
+    stack_free(st);
+}
+END_TEST
+
+START_TEST(stale_key_under_root_is_run_on_time)
+{
+    struct stack *st = new_stack();
+    send_from(st, CPORT, TCP_SYN, CISN, 0, T0);                   /* RTO at T0+1 s */
+    send_from(st, CPORT + 1, TCP_SYN, 5000, 0, T0 + 100000);     /* RTO at T0+1.1 s */
+    struct tcb *t2 = tcb_lookup(st, SERVER, SPORT, CLIENT, CPORT + 1);
+    /* Stopped and re-armed later (as an ACK of new data does): not the
+     * root, so its key stays at T0+1.1 s, stale but below the deadline. */
+    tcp_timer_stop(t2, TCP_T_REXMIT);
+    tcp_timer_set(t2, TCP_T_REXMIT, T0 + 1500000);
+    ck_assert_uint_eq(t2->heap_key, T0 + 1100000);
+    ck_assert_uint_eq(stack_next_deadline(st), T0 + TCP_INITIAL_RTO);
+    npkts = 0;
+    stack_tick(st, T0 + TCP_INITIAL_RTO);     /* the first SYN-ACK again */
+    ck_assert_int_eq(npkts, 1);
+    ck_assert_uint_eq(out_seg(0).dport, CPORT);
+    /* The first now waits 2 s (backed off); the second is root, re-keyed. */
+    ck_assert_uint_eq(stack_next_deadline(st), T0 + 1500000);
+    ck_assert_uint_eq(t2->heap_key, T0 + 1500000);
+    stack_tick(st, T0 + 1500000 - 1);
+    ck_assert_int_eq(npkts, 1);
+    stack_tick(st, T0 + 1500000);
+    ck_assert_int_eq(npkts, 2);
+    ck_assert_uint_eq(out_seg(1).dport, CPORT + 1);
+    stack_free(st);
+}
+END_TEST
+
 Suite *tcp_state_suite(void)
 {
     Suite *s = suite_create("tcp_state");
@@ -736,6 +792,10 @@ Suite *tcp_state_suite(void)
     tcase_add_test(tm, receive_ring_kept_while_out_of_order_bytes_wait);
     tcase_add_test(tm, time_wait_keeps_no_buffers);
     suite_add_tcase(s, tm);
+    TCase *ti = tcase_create("timers");
+    tcase_add_test(ti, later_deadline_keeps_heap_key_until_root);
+    tcase_add_test(ti, stale_key_under_root_is_run_on_time);
+    suite_add_tcase(s, ti);
     TCase *tt = tcase_create("trace");
     tcase_add_test(tt, trace_off_emits_no_lines);
     tcase_add_test(tt, state_names_as_in_rfc);
