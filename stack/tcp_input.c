@@ -268,7 +268,6 @@ static uint32_t advance_snd_una(struct tcb *t, const struct tcp_segment *seg)
         bytes--;   /* the FIN occupies a sequence number, not a byte */
     tcp_rtt_on_ack(t, seg);
     ring_consume(&t->sndq, bytes);
-    tcb_rings_trim(t);
     t->snd_una = ack;
     if (seq_lt(t->snd_nxt, ack))
         t->snd_nxt = ack;  /* acked past a go-back-N rewind */
@@ -363,6 +362,9 @@ static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
         tcp_app_sendable(t);
         if (t->state == TCP_CLOSED)
             return false;  /* the app aborted from on_sendable */
+        /* Only now, after the app could refill it: a bulk sender whose
+         * ring drained keeps its grown buffer instead of regrowing it. */
+        tcb_rings_trim(t);
     } else if (dup) {
         cc_on_dupack(t);
     }

@@ -84,8 +84,20 @@ static void app_closed(void *state, struct tcp_conn *c, enum tcp_close_reason wh
     g_conn = NULL;
 }
 
+/* What the app writes the next time it may send (once), or NULL. */
+static const char *g_refill;
+
+static void app_sendable(void *state, struct tcp_conn *c)
+{
+    (void)state;
+    if (g_refill)
+        tcp_send_more(c, g_refill, strlen(g_refill));
+    g_refill = NULL;
+}
+
 static const struct tcp_app_ops test_ops = {
-    .on_accept = app_accept, .on_eof = app_eof, .on_closed = app_closed,
+    .on_accept = app_accept, .on_eof = app_eof, .on_sendable = app_sendable,
+    .on_closed = app_closed,
 };
 
 static struct stack *new_stack_cfg(enum trace_level level, uint32_t backlog)
@@ -95,6 +107,7 @@ static struct stack *new_stack_cfg(enum trace_level level, uint32_t backlog)
     g_accepts = g_eofs = g_closed = 0;
     g_reason = (enum tcp_close_reason)-1;
     g_close_on_eof = false;
+    g_refill = NULL;
     struct stack_config cfg;
     stack_config_defaults(&cfg);
     cfg.addr = SERVER;
@@ -659,6 +672,31 @@ START_TEST(rings_give_buffers_back_when_empty)
 }
 END_TEST
 
+START_TEST(send_ring_kept_when_the_app_refills_it)
+{
+    struct stack *st = new_stack();
+    uint32_t iss = handshake(st);
+    struct tcb *t = conn_tcb(g_conn);
+    static char body[5001];
+    memset(body, 'b', 5000);
+    tcp_set_nodelay(g_conn, true);            /* the last 620 bytes go too */
+    ck_assert_uint_eq(tcp_send(g_conn, body, 5000), 5000);
+    ck_assert_uint_eq(t->snd_max, iss + 1 + 5000);
+    ck_assert_uint_eq(t->sndq.alloc, 2 * RING_INITIAL_ALLOC);
+    const uint8_t *grown = t->sndq.buf;
+    /* Everything acked, and the app writes more from on_sendable: the
+     * grown buffer stays rather than going back and growing again. */
+    g_refill = "more";
+    send_seg(st, TCP_ACK, CISN + 1, iss + 1 + 5000, T0 + 2000);
+    ck_assert_ptr_eq(t->sndq.buf, grown);
+    ck_assert_uint_eq(t->sndq.alloc, 2 * RING_INITIAL_ALLOC);
+    ck_assert_uint_eq(t->sndq.len, 4);
+    send_seg(st, TCP_ACK, CISN + 1, iss + 1 + 5004, T0 + 3000);
+    ck_assert_ptr_null(t->sndq.buf);          /* nothing refilled this time */
+    stack_free(st);
+}
+END_TEST
+
 START_TEST(receive_ring_kept_while_out_of_order_bytes_wait)
 {
     struct stack *st = new_stack();
@@ -789,6 +827,7 @@ Suite *tcp_state_suite(void)
     suite_add_tcase(s, tr);
     TCase *tm = tcase_create("memory");
     tcase_add_test(tm, rings_give_buffers_back_when_empty);
+    tcase_add_test(tm, send_ring_kept_when_the_app_refills_it);
     tcase_add_test(tm, receive_ring_kept_while_out_of_order_bytes_wait);
     tcase_add_test(tm, time_wait_keeps_no_buffers);
     suite_add_tcase(s, tm);
