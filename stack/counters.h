@@ -65,7 +65,9 @@
     X(TCP_KEEPALIVE_PROBES, "keep-alive probes sent")                           \
     X(TCP_OOO_QUEUED, "out-of-order segments held for reassembly")              \
     X(TCP_TIMEOUTS, "connections dropped after too many retransmissions")       \
-    X(TCP_TIME_WAIT_REUSE, "TIME-WAIT connections reused by a new SYN")
+    X(TCP_TIME_WAIT_REUSE, "TIME-WAIT connections reused by a new SYN")       \
+    X(TCP_TIME_WAIT_RECYCLED, "TIME-WAIT connections ended early for a new SYN: table full") \
+    X(RING_POOL_MISSES, "first ring buffers taken from malloc: every pool slot lent")
 
 #define X_ENUM(name, text) DROP_##name,
 enum drop_reason { STACK_DROP_REASONS(X_ENUM) DROP__COUNT };
@@ -86,6 +88,10 @@ static inline bool reject(enum drop_reason *why, enum drop_reason r)
     *why = r;
     return false;
 }
+
+/* Whether the n-th occurrence of a bound is logged: the 1st, 2nd, 4th, 8th
+ * ..., so a flood leaves a few lines, not one per packet. */
+static inline bool counter_log_due(uint64_t n) { return n && (n & (n - 1)) == 0; }
 
 const char *drop_reason_name(enum drop_reason r);
 const char *drop_reason_text(enum drop_reason r);

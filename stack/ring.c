@@ -1,7 +1,10 @@
 /*
  * ring.c -- the byte ring behind every TCP send and receive buffer.  Memory
- * is taken only when the first byte arrives, so an idle connection costs no
- * buffer space (10,000 idle connections must stay small).
+ * is taken only when the first byte arrives and given back when the owner
+ * releases an empty ring, so an idle connection costs no buffer space
+ * (10,000 idle connections must stay small).  First buffers are borrowed
+ * from a ring_pool's slots, so filling and emptying a ring once per
+ * request costs no malloc.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +16,54 @@ void ring_init(struct ring *r, uint32_t cap)
     *r = (struct ring){ .cap = cap };
 }
 
-void ring_free(struct ring *r)
+/* Whether b is one of p's slots (compared as addresses: b may come from
+ * malloc, a different object). */
+static bool pool_owns(const struct ring_pool *p, const uint8_t *b)
 {
-    free(r->buf);
+    uintptr_t a = (uintptr_t)b, lo = (uintptr_t)p->slot;
+    return a >= lo && a < lo + sizeof p->slot;
+}
+
+/* A buffer of RING_INITIAL_ALLOC bytes: a slot given back before (its
+ * pages are warm), else one never lent, else malloc. */
+static uint8_t *pool_take(struct ring_pool *p)
+{
+    if (!p)
+        return malloc(RING_INITIAL_ALLOC);
+    uint32_t i = RING_POOL_MAX;
+    if (p->nreturned)
+        i = p->returned[--p->nreturned];
+    else if (p->fresh < RING_POOL_MAX)
+        i = p->fresh++;
+    if (i == RING_POOL_MAX) {
+        p->misses++;
+        return malloc(RING_INITIAL_ALLOC);
+    }
+    p->lent++;
+    return p->slot[i];
+}
+
+static void pool_give(struct ring_pool *p, uint8_t *b)
+{
+    if (!p || !pool_owns(p, b)) {
+        free(b);
+        return;
+    }
+    uintptr_t i = ((uintptr_t)b - (uintptr_t)p->slot) / RING_INITIAL_ALLOC;
+    p->returned[p->nreturned++] = (uint16_t)i;
+    p->lent--;
+}
+
+void ring_release(struct ring *r, struct ring_pool *p)
+{
+    if (r->buf)
+        pool_give(p, r->buf);
     *r = (struct ring){ .cap = r->cap };
 }
 
 /* Makes room for need bytes from the head.  The ring is straightened into
  * the new buffer, bytes stored ahead of len (out-of-order data) included. */
-static bool ring_reserve(struct ring *r, uint32_t need)
+static bool ring_reserve(struct ring *r, struct ring_pool *p, uint32_t need)
 {
     if (need <= r->alloc)
         return true;
@@ -30,14 +72,14 @@ static bool ring_reserve(struct ring *r, uint32_t need)
         size *= 2;
     if (size > r->cap)
         size = r->cap;
-    uint8_t *nb = malloc(size);
+    uint8_t *nb = size <= RING_INITIAL_ALLOC ? pool_take(p) : malloc(size);
     if (!nb)
         return false;
     if (r->buf) {
         uint32_t first = r->alloc - r->head;
         memcpy(nb, r->buf + r->head, first);
         memcpy(nb + first, r->buf, r->head);
-        free(r->buf);
+        pool_give(p, r->buf);
     }
     r->buf = nb;
     r->alloc = size;
@@ -54,21 +96,22 @@ static void ring_store(struct ring *r, uint32_t pos, const void *data, uint32_t 
     memcpy(r->buf, (const uint8_t *)data + first, len - first);
 }
 
-uint32_t ring_write(struct ring *r, const void *data, uint32_t len)
+uint32_t ring_write(struct ring *r, struct ring_pool *p, const void *data, uint32_t len)
 {
     if (len > ring_space(r))
         len = ring_space(r);
-    if (len == 0 || !ring_reserve(r, r->len + len))
+    if (len == 0 || !ring_reserve(r, p, r->len + len))
         return 0;
     ring_store(r, r->len, data, len);
     r->len += len;
     return len;
 }
 
-bool ring_write_ahead(struct ring *r, uint32_t gap, const void *data, uint32_t len)
+bool ring_write_ahead(struct ring *r, struct ring_pool *p, uint32_t gap, const void *data,
+                      uint32_t len)
 {
     if (gap > ring_space(r) || len > ring_space(r) - gap ||
-        !ring_reserve(r, r->len + gap + len))
+        !ring_reserve(r, p, r->len + gap + len))
         return false;
     ring_store(r, r->len + gap, data, len);
     return true;

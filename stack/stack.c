@@ -100,7 +100,7 @@ void stack_drop(struct stack *st, enum drop_reason r)
 {
     uint64_t n = ++st->ctr.drops[r];
     const char *flag = bound_flag(r);
-    if (!flag || !st->io.log || (n & (n - 1)) != 0)
+    if (!flag || !st->io.log || !counter_log_due(n))
         return;
     char line[160];
     snprintf(line, sizeof line, "limit reached: %s (%s); %llu so far",

@@ -4,6 +4,7 @@
  * the call that released them, so code that still holds a pointer during
  * the same segment never touches freed memory.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "stack/ipv4.h"
@@ -137,8 +138,97 @@ void tcb_reap(struct stack *st)
     while (st->reap) {
         struct tcb *t = st->reap;
         st->reap = t->reap_next;
-        ring_free(&t->sndq);
-        ring_free(&t->rcvq);
+        ring_release(&t->sndq, &st->rings);
+        ring_release(&t->rcvq, &st->rings);
         free(t);
     }
+}
+
+static void tw_append(struct tcb *t)
+{
+    struct stack *st = t->st;
+    t->tw_prev = st->tw_newest;
+    t->tw_next = NULL;
+    *(st->tw_newest ? &st->tw_newest->tw_next : &st->tw_oldest) = t;
+    st->tw_newest = t;
+}
+
+static void tw_unlink(struct tcb *t)
+{
+    struct stack *st = t->st;
+    *(t->tw_prev ? &t->tw_prev->tw_next : &st->tw_oldest) = t->tw_next;
+    *(t->tw_next ? &t->tw_next->tw_prev : &st->tw_newest) = t->tw_prev;
+    t->tw_prev = t->tw_next = NULL;
+}
+
+/* TIME-WAIT only answers a retransmitted FIN (RFC 9293 §3.10.7.4), which
+ * needs sequence numbers, not data: everything sent was acknowledged, and
+ * what the app did not read will never be read (on_closed has gone up).
+ * Both buffers go now rather than 2*MSL later. */
+void tcb_timewait_enter(struct tcb *t)
+{
+    t->st->ntimewait++;
+    ring_release(&t->sndq, &t->st->rings);
+    ring_release(&t->rcvq, &t->st->rings);
+    seq_ranges_clear(&t->ooo);
+    seq_ranges_clear(&t->sacked);
+    tw_append(t);
+}
+
+void tcb_timewait_restart(struct tcb *t)
+{
+    tw_unlink(t);
+    tw_append(t);
+}
+
+void tcb_timewait_leave(struct tcb *t)
+{
+    t->st->ntimewait--;
+    tw_unlink(t);
+}
+
+void stack_bound_event(struct stack *st, enum stack_event e, const char *bound)
+{
+    uint64_t n = ++st->ctr.events[e];
+    if (!st->io.log || !counter_log_due(n))
+        return;
+    char line[160];
+    snprintf(line, sizeof line, "limit reached: %s (%s); %llu so far", stack_event_text(e),
+             bound, (unsigned long long)n);
+    st->io.log(st->io.ctx, line);
+}
+
+/* Every slot of the pool lent: the ring's first buffer came from malloc. */
+static void count_pool_misses(struct stack *st, uint64_t before)
+{
+    if (st->rings.misses != before)
+        stack_bound_event(st, EV_RING_POOL_MISSES, "RING_POOL_MAX");
+}
+
+uint32_t tcb_ring_write(struct tcb *t, struct ring *r, const void *data, uint32_t len)
+{
+    uint64_t misses = t->st->rings.misses;
+    uint32_t n = ring_write(r, &t->st->rings, data, len);
+    count_pool_misses(t->st, misses);
+    return n;
+}
+
+bool tcb_rcvq_write_ahead(struct tcb *t, uint32_t gap, const void *data, uint32_t len)
+{
+    uint64_t misses = t->st->rings.misses;
+    bool ok = ring_write_ahead(&t->rcvq, &t->st->rings, gap, data, len);
+    count_pool_misses(t->st, misses);
+    return ok;
+}
+
+/* The send ring is empty once everything sent is acknowledged; the receive
+ * ring once the app has read all and no out-of-order bytes wait past its
+ * end (they live in its buffer).  Either way the buffer goes back, so a
+ * keep-alive connection between requests holds no buffer at all. */
+void tcb_rings_trim(struct tcb *t)
+{
+    if (t->sndq.len == 0)
+        ring_release(&t->sndq, &t->st->rings);
+    if (t->rcvq.len == 0 && t->ooo.n == 0)
+        ring_release(&t->rcvq, &t->st->rings);
 }

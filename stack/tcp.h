@@ -91,6 +91,7 @@ struct tcb {
     struct listener *listener;
     struct tcb *hash_next;     /* chain in the 4-tuple hash table */
     struct tcb *reap_next;     /* on the list of TCBs to free */
+    struct tcb *tw_prev, *tw_next;  /* TIME-WAIT FIFO, oldest first */
 
     /* Send sequence variables (RFC 9293 §3.3.1). */
     uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -147,8 +148,10 @@ struct tcb {
     bool ack_now;              /* an ACK is owed at the end of input */
 
     /* Timers: each an absolute deadline or USEC_NEVER.  The heap orders TCBs
-     * by the earliest of them (tcb_deadline). */
+     * by heap_key, at most the earliest of them (tcb_deadline): a deadline
+     * that moves later need not re-sort the heap (tcp_timer.c). */
     usec_t timer[TCP_TIMER_COUNT];
+    usec_t heap_key;
     usec_t rto;                /* current retransmission timeout, RFC 6298 */
     uint32_t retries;          /* consecutive expiries of REXMIT or PERSIST */
     uint32_t heap_idx;
@@ -177,6 +180,10 @@ struct stack {
     uint32_t nbuckets;         /* a power of two */
     uint32_t ntcb;             /* TCBs allocated */
     uint32_t ntimewait;
+    /* TIME-WAIT TCBs in order of expiry: 2*MSL is the same for all, so the
+     * order they (re)started it in.  The head goes first when a SYN finds
+     * the table full. */
+    struct tcb *tw_oldest, *tw_newest;
     struct tcb *reap;          /* released TCBs, freed at the end of a call */
 
     struct tcb **heap;         /* timer heap, min by tcb_deadline() */
@@ -185,13 +192,16 @@ struct stack {
     struct rate_limit icmp_rl, challenge_rl;
     /* Header scratch for one outgoing packet: IPv4 + TCP + options. */
     uint8_t hdr_buf[20 + 60 + 40];
+    /* First buffers for every connection's rings (1 MiB, inside the stack
+     * so it goes with it; pages are touched only as slots are first lent). */
+    struct ring_pool rings;
 };
 
 /* The public handle is the TCB itself. */
 static inline struct tcb *conn_tcb(struct tcp_conn *c) { return (struct tcb *)(void *)c; }
 static inline struct tcp_conn *tcb_conn(struct tcb *t) { return (struct tcp_conn *)(void *)t; }
 
-/* The earliest timer of a TCB: its key in the timer heap. */
+/* The earliest timer of a TCB (its heap key is at most this). */
 static inline usec_t tcb_deadline(const struct tcb *t)
 {
     usec_t d = USEC_NEVER;
@@ -214,6 +224,18 @@ struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,
                        struct listener *l);
 void tcb_release(struct tcb *t);   /* unhash, stop timers, free at end of call */
 void tcb_reap(struct stack *st);
+/* The ring calls that may take memory from the stack's pool. */
+uint32_t tcb_ring_write(struct tcb *t, struct ring *r, const void *data, uint32_t len);
+bool tcb_rcvq_write_ahead(struct tcb *t, uint32_t gap, const void *data, uint32_t len);
+void tcb_rings_trim(struct tcb *t);  /* empty rings give their buffers back */
+/* TIME-WAIT bookkeeping (tcp_set_state's census): entering sheds the
+ * buffers and joins the FIFO; restarting 2*MSL moves to its end. */
+void tcb_timewait_enter(struct tcb *t);
+void tcb_timewait_restart(struct tcb *t);
+void tcb_timewait_leave(struct tcb *t);
+/* A bound reached and worked around (not a drop): counted, and logged on
+ * the 1st, 2nd, 4th ... time as stack_drop() logs. */
+void stack_bound_event(struct stack *st, enum stack_event e, const char *bound);
 struct listener *listener_find(struct stack *st, uint16_t port);
 
 /* tcp_state.c: the one door for state changes, and the trace. */

@@ -30,6 +30,7 @@ size_t tcp_recv(struct tcp_conn *c, void *buf, size_t cap)
     struct tcb *t = conn_tcb(c);
     uint32_t n = ring_peek(&t->rcvq, 0, buf, cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap);
     ring_consume(&t->rcvq, n);
+    tcb_rings_trim(t);
     /* Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2): the right edge
      * moves in steps of min(buffer/2, MSS).  A window update goes on its
      * own only when it matters to the sender: the window it knows is below
@@ -68,7 +69,7 @@ size_t tcp_send_more(struct tcp_conn *c, const void *buf, size_t len)
     struct tcb *t = conn_tcb(c);
     if (!can_queue(t))
         return 0;
-    return ring_write(&t->sndq, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    return tcb_ring_write(t, &t->sndq, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 }
 
 void tcp_push(struct tcp_conn *c)

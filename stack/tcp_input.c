@@ -15,6 +15,24 @@
 
 /* --- §3.10.7.2 LISTEN ---------------------------------------------------- */
 
+/* The table is full (--max-conns) and a SYN wants a slot: the TIME-WAIT
+ * that would expire first gives up its place, as Linux does beyond
+ * tcp_max_tw_buckets.  This waives RFC 9293 §3.6.1's MUST-13 (linger
+ * 2*MSL) for that one connection, taking the hazards RFC 1337 lists (a
+ * lost last ACK is answered by RST; an old duplicate could reach a new
+ * incarnation, which our RFC 6528 ISNs make unlikely).  Refusing service
+ * to new peers because old ones closed cleanly would be worse. */
+static void recycle_oldest_timewait(struct stack *st)
+{
+    struct tcb *t = st->tw_oldest;
+    if (!t)
+        return;
+    stack_bound_event(st, EV_TCP_TIME_WAIT_RECYCLED, "--max-conns");
+    tcp_set_state(t, TCP_CLOSED, NULL, "TIME-WAIT recycled: connection table full (--max-conns)",
+                  "RFC 9293 §3.6.1, RFC 1337");
+    tcb_release(t);
+}
+
 static void listen_input(struct stack *st, struct listener *l, const struct tcp_segment *seg)
 {
     if (seg->flags & TCP_RST)
@@ -32,6 +50,8 @@ static void listen_input(struct stack *st, struct listener *l, const struct tcp_
         stack_drop(st, DROP_TCP_BACKLOG);
         return;
     }
+    if (st->ntcb >= st->cfg.max_conns)
+        recycle_oldest_timewait(st);
     struct tcb *t = st->ntcb < st->cfg.max_conns ? tcb_create(st, seg, l) : NULL;
     if (!t) {
         stack_drop(st, DROP_TCP_TABLE_FULL);
@@ -345,6 +365,9 @@ static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
         tcp_app_sendable(t);
         if (t->state == TCP_CLOSED)
             return false;  /* the app aborted from on_sendable */
+        /* Only now, after the app could refill it: a bulk sender whose
+         * ring drained keeps its grown buffer instead of regrowing it. */
+        tcb_rings_trim(t);
     } else {
         if (dup)
             cc_on_dupack(t);
@@ -370,7 +393,7 @@ static void hold_out_of_order(struct tcb *t, const struct tcp_segment *seg)
     const struct seq_range *held = seq_ranges_find(&t->ooo, seg->seq);
     if (held && seq_leq(end, held->end)) {
         t->ooo_last = seg->seq;  /* a copy of what is held: nothing to store */
-    } else if (ring_write_ahead(&t->rcvq, gap, seg->data, seg->data_len) &&
+    } else if (tcb_rcvq_write_ahead(t, gap, seg->data, seg->data_len) &&
                seq_ranges_add(&t->ooo, seg->seq, end)) {
         t->ooo_last = seg->seq;
         stack_count(t->st, EV_TCP_OOO_QUEUED);
@@ -411,7 +434,7 @@ static bool text_input(struct tcb *t, const struct tcp_segment *seg)
         hold_out_of_order(t, seg);
         return false;  /* a FIN on it is not in order either */
     }
-    uint32_t n = ring_write(&t->rcvq, seg->data, seg->data_len);
+    uint32_t n = tcb_ring_write(t, &t->rcvq, seg->data, seg->data_len);
     t->rcv_nxt += n;
     if (n < seg->data_len) {
         stack_drop(t->st, DROP_TCP_RCV_BUF_FULL);

@@ -155,13 +155,15 @@ static void trace_transition(struct tcb *t, enum tcp_state old, const struct tcp
 }
 
 /* Bookkeeping that belongs to being in a state: the listener's count of
- * half-open connections (the backlog) and the TIME-WAIT census. */
+ * half-open connections (the backlog) and the TIME-WAIT FIFO. */
 static void state_census(struct tcb *t, enum tcp_state s, int delta)
 {
     if (s == TCP_SYN_RECEIVED && t->listener)
         t->listener->half_open += (uint32_t)delta;
-    if (s == TCP_TIME_WAIT)
-        t->st->ntimewait += (uint32_t)delta;
+    if (s == TCP_TIME_WAIT && delta > 0)
+        tcb_timewait_enter(t);
+    else if (s == TCP_TIME_WAIT)
+        tcb_timewait_leave(t);
 }
 
 void tcp_set_state_at(struct tcb *t, enum tcp_state new_state,

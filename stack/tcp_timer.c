@@ -1,8 +1,17 @@
 /*
  * tcp_timer.c -- TCP's clocks: retransmission (SYN-ACK, data, FIN) and
- * TIME-WAIT, plus the one timer each application may arm on a connection.  Each TCB keeps absolute deadlines; a binary min-heap orders
- * TCBs by their earliest one, so a tick costs O(log n) per expiry and never
- * a scan of every connection.
+ * TIME-WAIT, plus the one timer each application may arm on a connection.
+ * Each TCB keeps absolute deadlines; a binary min-heap orders TCBs by a key,
+ * so a tick costs O(log n) per expiry and never a scan of every connection.
+ *
+ * The key is a lower bound on the TCB's earliest deadline, not always the
+ * deadline itself: a deadline that moves later (an ACK restarting the
+ * retransmission timer, TIME-WAIT replacing it, a timer stopped) leaves the
+ * heap alone, which is most changes.  Only the root is kept exact: when the
+ * root's deadline moves later it is re-keyed and sifted down, and so is any
+ * stale TCB that rises to the root after it.  Every other key is <= its
+ * TCB's deadline and >= the root's, so the root's deadline is the earliest
+ * of all and stack_next_deadline() stays exact.
  */
 #include "stack/tcp.h"
 
@@ -19,7 +28,7 @@ static void sift_up(struct stack *st, uint32_t i)
 {
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
-        if (tcb_deadline(st->heap[parent]) <= tcb_deadline(st->heap[i]))
+        if (st->heap[parent]->heap_key <= st->heap[i]->heap_key)
             break;
         heap_swap(st, i, parent);
         i = parent;
@@ -30,9 +39,9 @@ static void sift_down(struct stack *st, uint32_t i)
 {
     for (;;) {
         uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < st->heap_len && tcb_deadline(st->heap[l]) < tcb_deadline(st->heap[m]))
+        if (l < st->heap_len && st->heap[l]->heap_key < st->heap[m]->heap_key)
             m = l;
-        if (r < st->heap_len && tcb_deadline(st->heap[r]) < tcb_deadline(st->heap[m]))
+        if (r < st->heap_len && st->heap[r]->heap_key < st->heap[m]->heap_key)
             m = r;
         if (m == i)
             return;
@@ -41,12 +50,9 @@ static void sift_down(struct stack *st, uint32_t i)
     }
 }
 
-void tcp_timer_remove(struct tcb *t)
+static void heap_delete(struct stack *st, struct tcb *t)
 {
-    struct stack *st = t->st;
     uint32_t i = t->heap_idx;
-    if (i == UINT32_MAX)
-        return;
     t->heap_idx = UINT32_MAX;
     st->heap_len--;
     if (i == st->heap_len)
@@ -57,21 +63,52 @@ void tcp_timer_remove(struct tcb *t)
     sift_down(st, st->heap[i]->heap_idx);
 }
 
-/* Re-sorts t after one of its deadlines changed. */
+/* Restores the one exact key, the root's: a stale root is re-keyed and
+ * sifted down (or leaves, if no timer is left) until the root is exact. */
+static void fix_root(struct stack *st)
+{
+    while (st->heap_len > 0) {
+        struct tcb *r = st->heap[0];
+        usec_t d = tcb_deadline(r);
+        if (d == r->heap_key)
+            return;
+        if (d == USEC_NEVER) {
+            heap_delete(st, r);
+        } else {
+            r->heap_key = d;
+            sift_down(st, 0);
+        }
+    }
+}
+
+void tcp_timer_remove(struct tcb *t)
+{
+    if (t->heap_idx == UINT32_MAX)
+        return;
+    heap_delete(t->st, t);
+    fix_root(t->st);
+}
+
+/* After one of t's deadlines changed: earlier needs the heap now, later
+ * only if t is the root. */
 static void heap_update(struct tcb *t)
 {
     struct stack *st = t->st;
-    if (tcb_deadline(t) == USEC_NEVER) {
-        tcp_timer_remove(t);
-        return;
-    }
+    usec_t d = tcb_deadline(t);
     if (t->heap_idx == UINT32_MAX) {
+        if (d == USEC_NEVER)
+            return;
         /* The heap has one slot per possible TCB (cfg.max_conns). */
         t->heap_idx = st->heap_len++;
         st->heap[t->heap_idx] = t;
+        t->heap_key = d;
+        sift_up(st, t->heap_idx);
+    } else if (d < t->heap_key) {
+        t->heap_key = d;
+        sift_up(st, t->heap_idx);
+    } else if (t->heap_idx == 0) {
+        fix_root(st);
     }
-    sift_up(st, t->heap_idx);
-    sift_down(st, t->heap_idx);
 }
 
 void tcp_timer_set(struct tcb *t, enum tcp_timer which, usec_t at)
@@ -102,6 +139,7 @@ void tcp_start_timewait(struct tcb *t)
     for (int i = 0; i < TCP_TIMER_COUNT; i++)
         t->timer[i] = USEC_NEVER;
     tcp_timer_set(t, TCP_T_TIMEWAIT, t->st->now + 2 * t->st->cfg.msl);
+    tcb_timewait_restart(t);  /* expires last now: the FIFO's end */
 }
 
 /* FIN-WAIT-2 can last forever by the RFC: the peer acked our FIN and may

@@ -1,12 +1,13 @@
 """
 Closing a connection, in every order (RFC 9293 §3.6, §3.10.4, §3.10.7.4
-fifth and eighth), and TIME-WAIT (2*MSL, §3.10.7.4 and RFC 6191).
+fifth and eighth), and TIME-WAIT (2*MSL, §3.10.7.4 and RFC 6191; recycled
+when a SYN finds the table full, §3.6.1 and RFC 1337).
 
 Every scenario starts the same way: handshake at t=0, the client sends
 "hello" at 10 ms, the app receives exactly b"hello" and the ACK acks 5 bytes.
 """
-from util import (C_ISN, C_PORT, MS, SEC, Stack, CLOSED_NORMALLY, CLOSED_TIMEOUT, describe, established,
-                  expect_counts, expect_deadline, expect_seg, expect_status, expect_transitions,
+from util import (C_ISN, C_PORT, MS, SEC, TCP, Peer, Stack, CLOSED_NORMALLY, CLOSED_TIMEOUT,
+                  describe, established, expect_counts, expect_deadline, expect_seg, expect_status, expect_transitions,
                   isn, nothing, one, out, seq_add, status)
 
 OPEN = ["LISTEN -> SYN-RECEIVED", "SYN-RECEIVED -> ESTABLISHED"]
@@ -289,3 +290,72 @@ def test_fin_wait_2_bounded_by_2msl():
         expect_status(st, status(closed=True, reason=CLOSED_TIMEOUT))
         assert st.tcb_count() == 0
         expect_deadline(st, None)
+
+
+# --- a full table: TIME-WAIT gives way, live connections do not ----------------
+
+def timewait_at(st, i, sport, t):
+    """Connection i from sport: opened at t, closed by the app at t+1 ms, the
+    client's FIN at t+2 ms puts it in TIME-WAIT.  Returns (peer, server ISN)."""
+    c = Peer(st, sport=sport)
+    s = c.connect(t)[TCP].seq
+    nothing(st, "no answer to the handshake's ACK")
+    st.advance(t + 1 * MS)
+    st.app_close(i)
+    expect_seg(one(st, "our FIN"), "FA", seq_add(s, 1), C1, dport=sport)
+    c.send("FA", t=t + 2 * MS, ack=seq_add(s, 2))
+    expect_seg(one(st, "the ACK of the client's FIN"), "A", seq_add(s, 2), seq_add(C1, 1),
+               dport=sport)
+    return c, s
+
+
+def test_full_table_of_timewaits_recycles_the_oldest():
+    with Stack(max_conns=3) as st:
+        p1, s1 = timewait_at(st, 0, 50001, 0)
+        p2, s2 = timewait_at(st, 1, 50002, 1 * SEC)
+        timewait_at(st, 2, 50003, 2 * SEC)
+        assert st.tcb_count() == 3 and st.conn_count() == 0
+        # 50001's FIN comes again at 2.5 s: re-ACKed, its 2*MSL restarts, so
+        # 50002 (TIME-WAIT since 1.002 s) is now the one to expire first.
+        p1.send("FA", t=2500 * MS, seq=C1, ack=seq_add(s1, 2))
+        expect_seg(one(st, "the FIN re-ACKed"), "A", seq_add(s1, 2), seq_add(C1, 1), dport=50001)
+
+        # A SYN from a new 4-tuple finds the table full (3 of --max-conns 3).
+        t = 3 * SEC
+        got = Peer(st, sport=50004).syn(t=t)
+        assert len(got) == 1, [describe(p) for p in got]
+        expect_seg(got[0], "SA", isn(50004, t), C1, win=65535, dport=50004)
+        gone = [l for l in st.trace() if "TIME-WAIT -> CLOSED" in l]
+        assert len(gone) == 1 and "10.0.0.1:50002 > 10.0.0.2:80" in gone[0], gone
+        assert ("TIME-WAIT recycled: connection table full (--max-conns) "
+                "(RFC 9293 §3.6.1, RFC 1337) [stack/tcp_input.c:") in gone[0], gone[0]
+        assert st.transitions()[-2:] == ["TIME-WAIT -> CLOSED", "LISTEN -> SYN-RECEIVED"]
+        logs = [l for l in st.trace() if l.startswith("log: ")]
+        assert logs == ["log: limit reached: TIME-WAIT connections ended early for a new SYN: "
+                        "table full (--max-conns); 1 so far"], logs
+        assert st.tcb_count() == 3 and st.conn_count() == 1
+        expect_counts(st, events={"TCP_TIME_WAIT_RECYCLED": 1, "TCP_PASSIVE_OPENS": 4})
+        expect_deadline(st, t + 1 * SEC)   # the new SYN-ACK's RTO
+
+        # 50002 is forgotten: its FIN now meets the listener, <SEQ=SEG.ACK><CTL=RST>.
+        p2.send("FA", t=t + 1 * MS, seq=C1, ack=seq_add(s2, 2))
+        expect_seg(one(st, "RST for the recycled 4-tuple"), "R", seq_add(s2, 2), win=0,
+                   dport=50002)
+        # 50001 is still in TIME-WAIT and still answers.
+        p1.send("FA", t=t + 2 * MS, seq=C1, ack=seq_add(s1, 2))
+        expect_seg(one(st, "50001 re-ACKs"), "A", seq_add(s1, 2), seq_add(C1, 1), dport=50001)
+
+
+def test_full_table_of_live_connections_drops_the_syn():
+    with Stack(max_conns=2) as st:
+        Peer(st, sport=50001).connect(0)
+        Peer(st, sport=50002).connect(1 * MS)
+        nothing(st)
+        got = Peer(st, sport=50003).syn(t=2 * MS)
+        assert got == [], "no SYN-ACK when no TIME-WAIT can give way: %s" % [describe(p) for p in got]
+        assert st.tcb_count() == 2 and st.conn_count() == 2
+        logs = [l for l in st.trace() if l.startswith("log: ")]
+        assert logs == ["log: limit reached: TCP: SYN dropped, connection table full "
+                        "(--max-conns); 1 so far"], logs
+        expect_counts(st, drops={"TCP_TABLE_FULL": 1},
+                      events={"TCP_TIME_WAIT_RECYCLED": 0, "TCP_PASSIVE_OPENS": 2})

@@ -114,6 +114,21 @@ START_TEST(format_other_caps_never_overrun)
 }
 END_TEST
 
+START_TEST(bound_logged_on_powers_of_two)
+{
+    int logged[12] = { 0 }, n = 0;
+    for (uint64_t i = 0; i <= 1024 && n < 12; i++)
+        if (counter_log_due(i))
+            logged[n++] = (int)i;
+    static const int want[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024 };
+    ck_assert_int_eq(n, 11);
+    ck_assert_mem_eq(logged, want, sizeof want);
+    ck_assert(!counter_log_due(0));
+    ck_assert(counter_log_due(1ULL << 40));
+    ck_assert(!counter_log_due((1ULL << 40) + 1));
+}
+END_TEST
+
 START_TEST(drop_reason_names)
 {
     ck_assert_str_eq(drop_reason_name(DROP_NOT_IPV4), "NOT_IPV4");
@@ -139,6 +154,7 @@ Suite *counters_suite(void)
     tcase_add_test(tc, format_cap_0_writes_nothing);
     tcase_add_test(tc, format_other_caps_never_overrun);
     tcase_add_test(tc, drop_reason_names);
+    tcase_add_test(tc, bound_logged_on_powers_of_two);
     suite_add_tcase(s, tc);
     return s;
 }

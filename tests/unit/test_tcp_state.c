@@ -86,8 +86,20 @@ static void app_closed(void *state, struct tcp_conn *c, enum tcp_close_reason wh
     g_conn = NULL;
 }
 
+/* What the app writes the next time it may send (once), or NULL. */
+static const char *g_refill;
+
+static void app_sendable(void *state, struct tcp_conn *c)
+{
+    (void)state;
+    if (g_refill)
+        tcp_send_more(c, g_refill, strlen(g_refill));
+    g_refill = NULL;
+}
+
 static const struct tcp_app_ops test_ops = {
-    .on_accept = app_accept, .on_eof = app_eof, .on_closed = app_closed,
+    .on_accept = app_accept, .on_eof = app_eof, .on_sendable = app_sendable,
+    .on_closed = app_closed,
 };
 
 static struct stack *new_stack_cfg(enum trace_level level, uint32_t backlog)
@@ -97,6 +109,7 @@ static struct stack *new_stack_cfg(enum trace_level level, uint32_t backlog)
     g_accepts = g_eofs = g_closed = 0;
     g_reason = (enum tcp_close_reason)-1;
     g_close_on_eof = false;
+    g_refill = NULL;
     struct stack_config cfg;
     stack_config_defaults(&cfg);
     cfg.addr = SERVER;
@@ -116,17 +129,27 @@ static struct stack *new_stack(void)
     return new_stack_cfg(TRACE_STATES, STACK_DEFAULT_BACKLOG);
 }
 
-/* One segment from CLIENT:cport to SERVER:80, no options, no data. */
-static void send_from(struct stack *st, uint16_t cport, uint8_t flags, uint32_t seq,
-                      uint32_t ack, usec_t now)
+/* One segment from CLIENT:cport to SERVER:80, no options, with data. */
+static void send_data_from(struct stack *st, uint16_t cport, uint8_t flags, uint32_t seq,
+                           uint32_t ack, const char *data, usec_t now)
 {
-    uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN];
+    uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN + 64];
+    size_t len = strlen(data);
+    ck_assert_uint_le(len, 64);
     struct tcp_segment h = { .src = CLIENT, .dst = SERVER, .sport = cport, .dport = SPORT,
                              .seq = seq, .ack = ack, .flags = flags, .wnd = 65535 };
     static const uint8_t no_opts[1] = { 0 };
-    uint32_t hlen = tcp_write_header(pkt + IPV4_HDR_LEN, &h, no_opts, 0, NULL, 0);
-    ipv4_write_header(pkt, CLIENT, SERVER, IPPROTO_TCP_NUM, (uint16_t)hlen, 1, true);
-    stack_input(st, pkt, IPV4_HDR_LEN + hlen, now);
+    struct slice body = { (const uint8_t *)data, len };
+    uint32_t hlen = tcp_write_header(pkt + IPV4_HDR_LEN, &h, no_opts, 0, &body, len ? 1 : 0);
+    memcpy(pkt + IPV4_HDR_LEN + hlen, data, len);
+    ipv4_write_header(pkt, CLIENT, SERVER, IPPROTO_TCP_NUM, (uint16_t)(hlen + len), 1, true);
+    stack_input(st, pkt, IPV4_HDR_LEN + hlen + len, now);
+}
+
+static void send_from(struct stack *st, uint16_t cport, uint8_t flags, uint32_t seq,
+                      uint32_t ack, usec_t now)
+{
+    send_data_from(st, cport, flags, seq, ack, "", now);
 }
 
 static void send_seg(struct stack *st, uint8_t flags, uint32_t seq, uint32_t ack, usec_t now)
@@ -618,6 +641,165 @@ START_TEST(state_names_as_in_rfc)
 }
 END_TEST
 
+/* --- memory: rings hold a buffer only while they hold bytes ----------------- */
+
+START_TEST(rings_give_buffers_back_when_empty)
+{
+    struct stack *st = new_stack();
+    uint32_t iss = handshake(st);
+    struct tcb *t = conn_tcb(g_conn);
+    ck_assert_ptr_null(t->rcvq.buf);
+    ck_assert_ptr_null(t->sndq.buf);
+    for (int req = 0; req < 2; req++) {
+        usec_t at = T0 + 10000 * (req + 1);
+        send_data_from(st, CPORT, TCP_ACK | TCP_PSH, CISN + 1 + 6 * req, iss + 1 + 8 * req,
+                       "GET /\n", at);
+        ck_assert_ptr_eq(t->rcvq.buf, st->rings.slot[0]);
+        char in[16];
+        ck_assert_uint_eq(tcp_recv(g_conn, in, sizeof in), 6);
+        ck_assert_ptr_null(t->rcvq.buf);      /* read: the receive ring is empty */
+        ck_assert_uint_eq(tcp_send(g_conn, "200 OK\r\n", 8), 8);
+        ck_assert_ptr_eq(t->sndq.buf, st->rings.slot[0]);
+        send_seg(st, TCP_ACK, CISN + 7 + 6 * req, iss + 1 + 8 * req + 4, at + 1000);
+        ck_assert_ptr_nonnull(t->sndq.buf);   /* 4 of 8 bytes acked */
+        ck_assert_uint_eq(t->sndq.len, 4);
+        send_seg(st, TCP_ACK, CISN + 7 + 6 * req, iss + 1 + 8 * (req + 1), at + 2000);
+        ck_assert_ptr_null(t->sndq.buf);      /* all acked: the send ring is empty */
+        ck_assert_uint_eq(st->rings.lent, 0);
+    }
+    /* Two requests, one slot: the first buffer came back each time. */
+    ck_assert_uint_eq(st->rings.fresh, 1);
+    ck_assert_uint_eq(st->rings.misses, 0);
+    stack_free(st);
+}
+END_TEST
+
+START_TEST(send_ring_kept_when_the_app_refills_it)
+{
+    struct stack *st = new_stack();
+    uint32_t iss = handshake(st);
+    struct tcb *t = conn_tcb(g_conn);
+    static char body[5001];
+    memset(body, 'b', 5000);
+    tcp_set_nodelay(g_conn, true);            /* the last 620 bytes go too */
+    ck_assert_uint_eq(tcp_send(g_conn, body, 5000), 5000);
+    ck_assert_uint_eq(t->snd_max, iss + 1 + 5000);
+    ck_assert_uint_eq(t->sndq.alloc, 2 * RING_INITIAL_ALLOC);
+    const uint8_t *grown = t->sndq.buf;
+    /* Everything acked, and the app writes more from on_sendable: the
+     * grown buffer stays rather than going back and growing again. */
+    g_refill = "more";
+    send_seg(st, TCP_ACK, CISN + 1, iss + 1 + 5000, T0 + 2000);
+    ck_assert_ptr_eq(t->sndq.buf, grown);
+    ck_assert_uint_eq(t->sndq.alloc, 2 * RING_INITIAL_ALLOC);
+    ck_assert_uint_eq(t->sndq.len, 4);
+    send_seg(st, TCP_ACK, CISN + 1, iss + 1 + 5004, T0 + 3000);
+    ck_assert_ptr_null(t->sndq.buf);          /* nothing refilled this time */
+    stack_free(st);
+}
+END_TEST
+
+START_TEST(receive_ring_kept_while_out_of_order_bytes_wait)
+{
+    struct stack *st = new_stack();
+    uint32_t iss = handshake(st);
+    struct tcb *t = conn_tcb(g_conn);
+    send_data_from(st, CPORT, TCP_ACK, CISN + 6, iss + 1, "world", T0 + 2000);
+    ck_assert_uint_eq(t->ooo.n, 1);
+    ck_assert_uint_eq(t->rcvq.len, 0);
+    char in[16];
+    ck_assert_uint_eq(tcp_recv(g_conn, in, sizeof in), 0);
+    ck_assert_ptr_nonnull(t->rcvq.buf);       /* "world" waits in it past the end */
+    send_data_from(st, CPORT, TCP_ACK, CISN + 1, iss + 1, "hello", T0 + 3000);
+    ck_assert_uint_eq(t->ooo.n, 0);
+    ck_assert_uint_eq(tcp_recv(g_conn, in, sizeof in), 10);
+    ck_assert_mem_eq(in, "helloworld", 10);
+    ck_assert_ptr_null(t->rcvq.buf);
+    ck_assert_uint_eq(st->rings.lent, 0);
+    stack_free(st);
+}
+END_TEST
+
+START_TEST(time_wait_keeps_no_buffers)
+{
+    struct stack *st = new_stack();
+    uint32_t iss = handshake(st);
+    struct tcb *t = conn_tcb(g_conn);
+    send_data_from(st, CPORT, TCP_ACK, CISN + 1, iss + 1, "unread", T0 + 2000);
+    ck_assert_uint_eq(tcp_send(g_conn, "bye", 3), 3);
+    tcp_close(g_conn);
+    ck_assert_ptr_nonnull(t->rcvq.buf);       /* the app never read "unread" */
+    ck_assert_ptr_nonnull(t->sndq.buf);
+    send_seg(st, TCP_FIN | TCP_ACK, CISN + 7, iss + 5, T0 + 3000);
+    ck_assert_int_eq(t->state, TCP_TIME_WAIT);
+    ck_assert_ptr_null(t->rcvq.buf);
+    ck_assert_ptr_null(t->sndq.buf);
+    ck_assert_uint_eq(st->rings.lent, 0);
+    ck_assert_ptr_eq(st->tw_oldest, t);
+    ck_assert_ptr_eq(st->tw_newest, t);
+    stack_tick(st, T0 + 3000 + 2 * MSL);
+    ck_assert_ptr_null(st->tw_oldest);
+    ck_assert_ptr_null(st->tw_newest);
+    stack_free(st);
+}
+END_TEST
+
+/* --- timers: a deadline that moves later leaves the heap alone ---------------- */
+
+START_TEST(later_deadline_keeps_heap_key_until_root)
+{
+    struct stack *st = new_stack();
+    send_from(st, CPORT, TCP_SYN, CISN, 0, T0);                   /* SYN-ACK RTO at T0+1 s */
+    send_from(st, CPORT + 1, TCP_SYN, 5000, 0, T0 + 100000);     /* ... at T0+1.1 s */
+    uint32_t iss1 = out_seg(0).seq, iss2 = out_seg(1).seq;
+    struct tcb *t2 = tcb_lookup(st, SERVER, SPORT, CLIENT, CPORT + 1);
+    ck_assert_uint_eq(st->heap_len, 2);
+    /* The second handshake completes: its only timer stops, but it is not
+     * the root, so it stays in the heap under its old key. */
+    send_from(st, CPORT + 1, TCP_ACK, 5001, iss2 + 1, T0 + 200000);
+    ck_assert_int_eq(t2->state, TCP_ESTABLISHED);
+    ck_assert_uint_eq(tcb_deadline(t2), USEC_NEVER);
+    ck_assert_uint_eq(st->heap_len, 2);
+    ck_assert_uint_eq(t2->heap_key, T0 + 1100000);
+    ck_assert_uint_eq(stack_next_deadline(st), T0 + TCP_INITIAL_RTO);
+    /* The first completes: the root's timer stops, the root is fixed, and
+     * the stale key under it goes too. */
+    send_from(st, CPORT, TCP_ACK, CISN + 1, iss1 + 1, T0 + 300000);
+    ck_assert_uint_eq(st->heap_len, 0);
+    ck_assert_uint_eq(t2->heap_idx, UINT32_MAX);
+    ck_assert_uint_eq(stack_next_deadline(st), USEC_NEVER);
+    stack_free(st);
+}
+END_TEST
+
+START_TEST(stale_key_under_root_is_run_on_time)
+{
+    struct stack *st = new_stack();
+    send_from(st, CPORT, TCP_SYN, CISN, 0, T0);                   /* RTO at T0+1 s */
+    send_from(st, CPORT + 1, TCP_SYN, 5000, 0, T0 + 100000);     /* RTO at T0+1.1 s */
+    struct tcb *t2 = tcb_lookup(st, SERVER, SPORT, CLIENT, CPORT + 1);
+    /* Stopped and re-armed later (as an ACK of new data does): not the
+     * root, so its key stays at T0+1.1 s, stale but below the deadline. */
+    tcp_timer_stop(t2, TCP_T_REXMIT);
+    tcp_timer_set(t2, TCP_T_REXMIT, T0 + 1500000);
+    ck_assert_uint_eq(t2->heap_key, T0 + 1100000);
+    ck_assert_uint_eq(stack_next_deadline(st), T0 + TCP_INITIAL_RTO);
+    npkts = 0;
+    stack_tick(st, T0 + TCP_INITIAL_RTO);     /* the first SYN-ACK again */
+    ck_assert_int_eq(npkts, 1);
+    ck_assert_uint_eq(out_seg(0).dport, CPORT);
+    /* The first now waits 2 s (backed off); the second is root, re-keyed. */
+    ck_assert_uint_eq(stack_next_deadline(st), T0 + 1500000);
+    ck_assert_uint_eq(t2->heap_key, T0 + 1500000);
+    stack_tick(st, T0 + 1500000 - 1);
+    ck_assert_int_eq(npkts, 1);
+    stack_tick(st, T0 + 1500000);
+    ck_assert_int_eq(npkts, 2);
+    ck_assert_uint_eq(out_seg(1).dport, CPORT + 1);
+    stack_free(st);
+}
+END_TEST
+
 Suite *tcp_state_suite(void)
 {
     Suite *s = suite_create("tcp_state");
@@ -645,6 +827,16 @@ Suite *tcp_state_suite(void)
     tcase_add_test(tr, rst_in_window_off_rcv_nxt_challenged);
     tcase_add_test(tr, newer_syn_reuses_time_wait);
     suite_add_tcase(s, tr);
+    TCase *tm = tcase_create("memory");
+    tcase_add_test(tm, rings_give_buffers_back_when_empty);
+    tcase_add_test(tm, send_ring_kept_when_the_app_refills_it);
+    tcase_add_test(tm, receive_ring_kept_while_out_of_order_bytes_wait);
+    tcase_add_test(tm, time_wait_keeps_no_buffers);
+    suite_add_tcase(s, tm);
+    TCase *ti = tcase_create("timers");
+    tcase_add_test(ti, later_deadline_keeps_heap_key_until_root);
+    tcase_add_test(ti, stale_key_under_root_is_run_on_time);
+    suite_add_tcase(s, ti);
     TCase *tt = tcase_create("trace");
     tcase_add_test(tt, trace_off_emits_no_lines);
     tcase_add_test(tt, state_names_as_in_rfc);
