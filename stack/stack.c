@@ -187,9 +187,7 @@ void stack_tick(struct stack *st, usec_t now)
 
 usec_t stack_next_deadline(const struct stack *st)
 {
-    if (st->heap_len == 0)
-        return USEC_NEVER;
-    return tcb_deadline(st->heap[0]);
+    return tcp_timers_next(st);
 }
 
 const struct stack_counters *stack_counters(const struct stack *st)

@@ -296,6 +296,7 @@ static inline bool tcp_timer_armed(const struct tcb *t, enum tcp_timer which)
 }
 void tcp_timer_remove(struct tcb *t);       /* out of the heap for good */
 void tcp_timers_run(struct stack *st, usec_t now);
+usec_t tcp_timers_next(const struct stack *st);  /* the earliest deadline */
 void tcp_arm_rexmit(struct tcb *t);
 void tcp_start_timewait(struct tcb *t);
 void tcp_start_fin_wait_2_timer(struct tcb *t);

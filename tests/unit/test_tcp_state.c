@@ -737,6 +737,12 @@ START_TEST(time_wait_keeps_no_buffers)
     ck_assert_uint_eq(st->rings.lent, 0);
     ck_assert_ptr_eq(st->tw_oldest, t);
     ck_assert_ptr_eq(st->tw_newest, t);
+    /* Timed by the FIFO, not the heap: 2*MSL from the FIN, to the usec. */
+    ck_assert_uint_eq(t->heap_idx, UINT32_MAX);
+    ck_assert_uint_eq(st->heap_len, 0);
+    ck_assert_uint_eq(stack_next_deadline(st), T0 + 3000 + 2 * MSL);
+    stack_tick(st, T0 + 3000 + 2 * MSL - 1);
+    ck_assert_ptr_eq(st->tw_oldest, t);
     stack_tick(st, T0 + 3000 + 2 * MSL);
     ck_assert_ptr_null(st->tw_oldest);
     ck_assert_ptr_null(st->tw_newest);
