@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "http/access_log.h"
+#include "http/http_date.h"
 #include "http/ladder.h"
 #include "http/response.h"
 #include "http/server.h"
@@ -61,6 +62,8 @@ struct http_server {
     size_t path_cap;
     uint64_t bound_hits[BOUND_COUNT];
     size_t conn_bytes;          /* what the live connections hold */
+    int64_t date_sec;           /* the second date[] shows */
+    char date[HTTP_DATE_LEN];   /* the Date field, formatted once a second */
     /* Scratch shared by all connections, none of which keeps it across a
      * callback: that is what keeps an idle connection small. */
     char inbox[HTTP_INBOX_SIZE];            /* bytes just taken from TCP */
@@ -394,13 +397,24 @@ static enum step send_bytes(struct http_conn *hc, const void *buf, size_t len, u
     return n ? STEP_GO_ON : STEP_WAIT;
 }
 
+/* The Date field for wall-clock second t (RFC 9110 §6.6.1): formatted
+ * when the second changes, reused for the responses within it. */
+static const char *date_of(struct http_server *s, int64_t t)
+{
+    if (t != s->date_sec || !s->date[0]) {
+        http_date_format(t, s->date);
+        s->date_sec = t;
+    }
+    return s->date;
+}
+
 /* Queues what TCP takes of the head.  It is built in the server's head
  * buffer each time (the same bytes: its Date is the one planned), so a
  * head that did not fit whole needs no buffer of its own while it waits. */
 static enum step send_head(struct http_conn *hc)
 {
     struct http_server *s = hc->srv;
-    size_t len = http_response_head(&hc->resp, hc->head_date, s->cfg.server_name,
+    size_t len = http_response_head(&hc->resp, date_of(s, hc->head_date), s->cfg.server_name,
                                     hc->keep_alive, s->head, sizeof s->head);
     if (len <= hc->head_sent) {  /* our fields cannot overflow it; stay correct anyway */
         log_bound(s, BOUND_MEMORY, "http: a response head over %d bytes; connection reset",

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/conditional.h"
 #include "tun/clock.h"
 #include "tun/site_files.h"
 
@@ -204,6 +205,7 @@ static struct site_file *cache_add(struct site *s, const char *path, uint32_t ha
     *f = *opened;
     f->path = key;
     f->hash = hash;
+    http_file_validators(&f->info);  /* once per file, not per response */
     s->cache->entry[cache_slot(s)] = f;
     return f;
 }

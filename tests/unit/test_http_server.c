@@ -63,7 +63,8 @@ static enum http_open_result mem_open(void *ctx, const char *path, void **h,
             continue;
         if (files[i].escapes)
             return HTTP_OPEN_FORBIDDEN;
-        *fi = (struct http_file_info){files[i].size, WALL - 3600, 0, 100 + i, files[i].is_dir};
+        *fi = (struct http_file_info){.size = files[i].size, .mtime = WALL - 3600,
+                                      .inode = 100 + i, .is_dir = files[i].is_dir};
         *h = &files[i];
         opens++;
         return HTTP_OPEN_OK;
@@ -313,6 +314,10 @@ START_TEST(get_exact_response)
     ck_assert_int_eq(naccess, 1);
     ck_assert_str_eq(access_lines[0], "10.0.0.1 - - [06/Nov/1994:08:49:37 +0000] "
                                       "\"GET /hello HTTP/1.1\" 200 15 \"-\" \"t/1\"");
+    consume(&cl, cl.rx_len);
+    wall++;  /* the next second: a new Date */
+    send_request(&cl, "GET /hello HTTP/1.1\r\nHost: 10.0.0.2\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "\r\nDate: Sun, 06 Nov 1994 08:49:38 GMT\r\n"));
     teardown();
 }
 END_TEST

@@ -96,6 +96,8 @@ START_TEST(cached_until_rechecked)
     put_file("a.txt", "one");
     void *h = open_ok("a.txt", &fi);
     ck_assert_uint_eq(fi.size, 3);
+    ck_assert_int_eq(fi.etag[0], '"');  /* validators made once, with the entry */
+    ck_assert_uint_eq(strlen(fi.last_modified), HTTP_DATE_LEN - 1);
     ck_assert_str_eq(content(h), "one");
     host.close(host.ctx, h);
     ck_assert_ptr_eq(open_ok("a.txt", &fi), h);  /* a hit: not opened again */
