@@ -432,7 +432,10 @@ static enum step send_head(struct http_conn *hc)
 /* Queues head and content while send space lasts, then sends them in one
  * go (tcp_send_more, tcp_push), so a small response is one segment: a head
  * sent alone would hold the body behind Nagle until the client's delayed
- * ACK, 40 ms later.  STEP_GO_ON when all of the response is queued. */
+ * ACK, 40 ms later.  The last of a response the connection ends with is
+ * not pushed here: tcp_close() in finish_response() sends it with the FIN
+ * on its last segment (RFC 9293 §3.10.4), one segment fewer.  STEP_GO_ON
+ * when all of the response is queued. */
 static enum step push_response(struct http_conn *hc)
 {
     struct http_response *r = &hc->resp;
@@ -453,7 +456,8 @@ static enum step push_response(struct http_conn *hc)
         }
     }
     if (st != STEP_GONE && hc->head_sent + hc->body_sent != before) {
-        tcp_push(hc->c);
+        if (st != STEP_GO_ON || hc->keep_alive)
+            tcp_push(hc->c);
         hc->last_activity = tcp_now(hc->c);
     }
     return st;

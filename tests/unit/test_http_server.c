@@ -497,10 +497,13 @@ START_TEST(idle_timeout_closes)
 }
 END_TEST
 
-/* Data segments the server has emitted to port since the last pump(). */
-static int data_segments_to(uint16_t port)
+/* Segments the server has emitted to port since the last pump(): how many
+ * carry data, and (with fins) how many carry a FIN. */
+static int data_segments_to(uint16_t port, int *fins)
 {
     int n = 0;
+    if (fins)
+        *fins = 0;
     for (int i = 0; i < npkts; i++) {
         struct ipv4_packet ip;
         struct tcp_segment s;
@@ -508,6 +511,8 @@ static int data_segments_to(uint16_t port)
         ck_assert(ipv4_parse(pkts[i].data, pkts[i].len, &ip, &why));
         ck_assert(tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &s, &why));
         n += s.dport == port && s.data_len > 0;
+        if (fins)
+            *fins += s.dport == port && (s.flags & TCP_FIN);
     }
     return n;
 }
@@ -522,10 +527,37 @@ START_TEST(small_response_is_one_segment)
     connect_client(&cl, 40010);
     cl.auto_ack = false;
     send_seg(&cl, TCP_ACK | TCP_PSH, req, strlen(req));
-    ck_assert_int_eq(data_segments_to(40010), 1);
+    ck_assert_int_eq(data_segments_to(40010, NULL), 1);
     pump(&cl);
     ck_assert_ptr_nonnull(strstr(cl.rx, "200 OK"));
     ck_assert_ptr_nonnull(strstr(cl.rx, "\r\n\r\n<h1>index</h1>\n"));
+    teardown();
+}
+END_TEST
+
+START_TEST(fin_rides_on_the_last_response)
+{
+    /* Connection: close and HTTP/1.0: head, body and FIN in one segment,
+     * not the FIN alone after it. */
+    static const char *const reqs[] = {
+        "GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        "GET /index.html HTTP/1.0\r\n\r\n",
+        "GET / HTTP/1.1\r\n\r\n",  /* no Host: 400, then close */
+    };
+    setup();
+    for (int i = 0; i < 3; i++) {
+        struct client cl;
+        int fins;
+        connect_client(&cl, (uint16_t)(40020 + i));
+        cl.auto_ack = false;
+        send_seg(&cl, TCP_ACK | TCP_PSH, reqs[i], strlen(reqs[i]));
+        ck_assert_int_eq(npkts, 1);
+        ck_assert_int_eq(data_segments_to(cl.port, &fins), 1);
+        ck_assert_int_eq(fins, 1);
+        pump(&cl);
+        ck_assert(cl.got_fin);
+        ck_assert_ptr_nonnull(strstr(cl.rx, "Connection: close\r\n"));
+    }
     teardown();
 }
 END_TEST
@@ -639,6 +671,7 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, header_timeout_answers_408);
     tcase_add_test(tc, idle_timeout_closes);
     tcase_add_test(tc, small_response_is_one_segment);
+    tcase_add_test(tc, fin_rides_on_the_last_response);
     tcase_add_test(tc, client_that_stops_reading_is_reset);
     tcase_add_test(tc, idle_connection_holds_only_its_struct);
     tcase_add_test(tc, head_split_by_a_full_send_buffer);
