@@ -45,8 +45,10 @@ $(BUILD)/libsynack.so: $(CORE_SRC) tun/gso.c tests/packet/harness.c $(HDRS) | $(
 		$(CORE_SRC) tun/gso.c tests/packet/harness.c -o $@
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
-# Pieces of tun/ that make no system calls, so unit tests drive them directly.
-UNIT_TUN_SRC := tun/gso.c tun/impair.c tun/impair_spec.c tun/trace_ring.c
+# Pieces of tun/ that unit tests drive directly: those that make no system
+# calls, and the site's files (on a temporary directory, with a test clock).
+UNIT_TUN_SRC := tun/gso.c tun/impair.c tun/impair_spec.c tun/trace_ring.c tun/site_files.c \
+	tun/clock.c
 $(BUILD)/unit-tests: $(CORE_SRC) $(UNIT_SRC) $(UNIT_TUN_SRC) $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) $(CORE_SRC) $(UNIT_TUN_SRC) $(UNIT_SRC) \
 		$$(pkg-config --cflags --libs check) -o $@

@@ -14,14 +14,15 @@
 #include "http/conditional.h"
 #include "http/http_date.h"
 
-void http_make_etag(const struct http_file_info *fi, char out[HTTP_ETAG_LEN])
+void http_file_validators(struct http_file_info *fi)
 {
     /* Strong: any change of content changes size or mtime (to the
      * nanosecond), and a replaced file gets a new inode.  nginx and Apache
      * build theirs the same way. */
     uint64_t ns = (uint64_t)fi->mtime * 1000000000u + fi->mtime_nsec;
-    snprintf(out, HTTP_ETAG_LEN, "\"%llx-%llx-%llx\"", (unsigned long long)fi->inode,
+    snprintf(fi->etag, sizeof fi->etag, "\"%llx-%llx-%llx\"", (unsigned long long)fi->inode,
              (unsigned long long)fi->size, (unsigned long long)ns);
+    http_date_format(fi->mtime, fi->last_modified);
 }
 
 /* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE (§8.8.3).  Reads one from

@@ -11,17 +11,15 @@
 #include "http/http_host.h"
 #include "http/request_parser.h"
 
-/* '"' + three 16-digit hex numbers + 2 '-' + '"' + NUL fits. */
-#define HTTP_ETAG_LEN 64
-
 /* What a response's validators are. */
 struct http_validators {
     const char *etag;       /* quoted strong entity-tag, e.g. "\"1a-2b-3c\"" */
     int64_t last_modified;  /* seconds since the epoch */
 };
 
-/* A strong ETag (§8.8.3) from inode, size and modification time. */
-void http_make_etag(const struct http_file_info *fi, char out[HTTP_ETAG_LEN]);
+/* Fills fi's etag, a strong ETag (§8.8.3) from inode, size and
+ * modification time, and last_modified, its HTTP-date (§8.8.2). */
+void http_file_validators(struct http_file_info *fi);
 
 /* Does the If-Match/If-None-Match list match etag?  "*" matches any;
  * strong uses strong comparison, else weak (§8.8.3.2). */

@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/http_date.h"
+
+/* '"' + three 16-digit hex numbers + 2 '-' + '"' + NUL fits. */
+#define HTTP_ETAG_LEN 64
+
 struct trace_record; /* stack/stack.h */
 
 /* What open() learned about a file or directory. */
@@ -24,6 +29,12 @@ struct http_file_info {
     uint32_t mtime_nsec;  /* ... and nanoseconds, so the ETag sees sub-second edits */
     uint64_t inode;       /* with size and mtime, makes the ETag */
     bool is_dir;
+    /* The ETag and Last-Modified values as sent, made from the fields
+     * above by http_file_validators() (http/conditional.h).  A host that
+     * keeps files open makes them once per file; left empty, they are made
+     * for each response. */
+    char etag[HTTP_ETAG_LEN];
+    char last_modified[HTTP_DATE_LEN];
 };
 
 enum http_open_result {
@@ -38,7 +49,8 @@ struct http_host {
      * http_target_path(): relative, no "." or ".." segments, no empty
      * segments, "" for the root itself.  The host must still refuse to
      * follow a symlink out of the root.  On HTTP_OPEN_OK *handle is set and
-     * must be passed to close(); a directory's handle may be closed at once. */
+     * must be passed to close(); a directory's handle may be closed at once.
+     * *info is filled whole (etag and last_modified "" when not made). */
     enum http_open_result (*open)(void *ctx, const char *path, void **handle,
                                   struct http_file_info *info);
     /* Up to len bytes at offset: the count read, 0 at end of file, -1 on

@@ -19,14 +19,29 @@
 
 #include "http/request_parser.h"
 
+/* +2: the request line's own CRLF is not counted by its limit. */
+static uint32_t buf_cap(const struct http_limits *lim)
+{
+    return lim->max_request_line + 2 + lim->max_header_bytes;
+}
+
+static uint32_t field_slots(const struct http_limits *lim)
+{
+    return lim->max_headers ? lim->max_headers : 1;
+}
+
+size_t http_parser_bytes(const struct http_limits *lim)
+{
+    return buf_cap(lim) + field_slots(lim) * sizeof(struct http_field);
+}
+
 int http_parser_init(struct http_parser *p, const struct http_limits *lim)
 {
     memset(p, 0, sizeof *p);
     p->lim = *lim;
-    /* +2: the request line's own CRLF is not counted by its limit. */
-    p->cap = lim->max_request_line + 2 + lim->max_header_bytes;
+    p->cap = buf_cap(lim);
     p->buf = malloc(p->cap);
-    p->fields = calloc(lim->max_headers ? lim->max_headers : 1, sizeof *p->fields);
+    p->fields = calloc(field_slots(lim), sizeof *p->fields);
     if (!p->buf || !p->fields) {
         http_parser_free(p);
         return -1;

@@ -98,6 +98,8 @@ struct http_parser {
 /* Allocates the buffers for these limits: 0, or -1 when out of memory. */
 int http_parser_init(struct http_parser *p, const struct http_limits *lim);
 void http_parser_free(struct http_parser *p);
+/* What http_parser_init() allocates for these limits. */
+size_t http_parser_bytes(const struct http_limits *lim);
 /* Ready for the next request; buffers are kept. */
 void http_parser_reset(struct http_parser *p);
 /* Consumes bytes up to the end of one request or an error and returns how

@@ -3,66 +3,106 @@
  * (RFC 9112 §4, RFC 9110 §6.6, §8, §14.4), and the responses synack makes
  * up itself for errors.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "http/http_date.h"
 #include "http/response.h"
 #include "http/status.h"
 
+/* The head is assembled with memcpy: it is written for every response,
+ * and printf's format parsing cost more than everything else here. */
 struct out {
     char *p;
     size_t cap, len;
     bool ok;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void put(struct out *o, const char *fmt, ...)
+static void put_mem(struct out *o, const char *s, size_t n)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len)
+    if (!o->ok || n > o->cap - o->len) {
         o->ok = false;
-    else
-        o->len += (size_t)n;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+static void put(struct out *o, const char *s)
+{
+    put_mem(o, s, strlen(s));
+}
+
+/* Decimal, as %llu writes it. */
+static void put_u64(struct out *o, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put_mem(o, d + i, sizeof d - i);
+}
+
+/* One field line: name, ": ", value, CRLF. */
+static void field(struct out *o, const char *name, const char *value)
+{
+    put(o, name);
+    put_mem(o, ": ", 2);
+    put(o, value);
+    put_mem(o, "\r\n", 2);
+}
+
+static void content_range(struct out *o, const struct http_response *r)
+{
+    put(o, "Content-Range: bytes ");
+    if (r->content_range == HTTP_CR_RANGE) {
+        put_u64(o, r->range_first);
+        put_mem(o, "-", 1);
+        put_u64(o, r->range_last);
+        put_mem(o, "/", 1);
+    } else {
+        put_mem(o, "*/", 2);
+    }
+    put_u64(o, r->full_size);
+    put_mem(o, "\r\n", 2);
 }
 
 static void content_fields(struct out *o, const struct http_response *r)
 {
-    char date[HTTP_DATE_LEN];
     if (r->content_type)
-        put(o, "Content-Type: %s\r\n", r->content_type);
-    if (r->has_length)
-        put(o, "Content-Length: %llu\r\n", (unsigned long long)r->length);
+        field(o, "Content-Type", r->content_type);
+    if (r->has_length) {
+        put(o, "Content-Length: ");
+        put_u64(o, r->length);
+        put_mem(o, "\r\n", 2);
+    }
     if (r->has_validators) {
-        http_date_format(r->last_modified, date);
-        put(o, "Last-Modified: %s\r\nETag: %s\r\n", date, r->etag);
+        field(o, "Last-Modified", r->last_modified);
+        field(o, "ETag", r->etag);
     }
     if (r->accept_ranges)
-        put(o, "Accept-Ranges: bytes\r\n");
-    if (r->content_range == HTTP_CR_RANGE)
-        put(o, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)r->range_first,
-            (unsigned long long)r->range_last, (unsigned long long)r->full_size);
-    else if (r->content_range == HTTP_CR_UNSATISFIED)
-        put(o, "Content-Range: bytes */%llu\r\n", (unsigned long long)r->full_size);
+        field(o, "Accept-Ranges", "bytes");
+    if (r->content_range != HTTP_CR_NONE)
+        content_range(o, r);
     if (r->allow)
-        put(o, "Allow: %s\r\n", HTTP_ALLOW);
+        field(o, "Allow", HTTP_ALLOW);
 }
 
-size_t http_response_head(const struct http_response *r, int64_t now, const char *server,
+size_t http_response_head(const struct http_response *r, const char *date, const char *server,
                           bool keep_alive, char *out, size_t cap)
 {
     struct out o = {out, cap, 0, true};
-    char date[HTTP_DATE_LEN];
-    http_date_format(now, date);
     /* A server sends its own version, 1.1, to 1.0 clients too (RFC 9110 §2.5). */
-    put(&o, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: %s\r\n", r->status, http_reason(r->status),
-        date, server);
+    put(&o, "HTTP/1.1 ");
+    put_u64(&o, (uint64_t)r->status);
+    put_mem(&o, " ", 1);
+    put(&o, http_reason(r->status));
+    put_mem(&o, "\r\n", 2);
+    field(&o, "Date", date);
+    field(&o, "Server", server);
     content_fields(&o, r);
-    put(&o, "Connection: %s\r\n\r\n", keep_alive ? "keep-alive" : "close");
+    field(&o, "Connection", keep_alive ? "keep-alive" : "close");
+    put_mem(&o, "\r\n", 2);
     return o.ok ? o.len : 0;
 }
 

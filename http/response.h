@@ -27,7 +27,7 @@ struct http_response {
     uint64_t length;             /* bytes of content this response carries */
     bool has_validators;         /* ETag and Last-Modified */
     char etag[HTTP_ETAG_LEN];
-    int64_t last_modified;
+    char last_modified[HTTP_DATE_LEN];  /* an HTTP-date */
     bool accept_ranges;          /* Accept-Ranges: bytes (RFC 9110 §14.3) */
     enum http_content_range content_range;
     uint64_t range_first, range_last, full_size;
@@ -40,8 +40,9 @@ struct http_response {
 };
 
 /* Writes the status line and header section; returns its length, or 0
- * when cap is too small.  keep_alive picks the Connection field. */
-size_t http_response_head(const struct http_response *r, int64_t now, const char *server,
+ * when cap is too small.  date is the Date field's HTTP-date;
+ * keep_alive picks the Connection field. */
+size_t http_response_head(const struct http_response *r, const char *date, const char *server,
                           bool keep_alive, char *out, size_t cap);
 /* A response of our own: the status and its small page (status.c). */
 void http_response_error(struct http_response *r, int status, bool send_body);

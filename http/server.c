@@ -9,10 +9,15 @@
  *             tcp_send_space() at a time; on_sendable resumes it.
  * Requests are answered strictly one after another, which is what makes
  * pipelining (RFC 9112 §9.3.2) come out in order: while a response is
- * going out, later requests wait unread in the small inbox and in TCP's
- * receive buffer, whose closing window holds the client back.  So a
- * connection's memory is bounded: the inbox, one response head, and the
- * parser's buffer, which exists only while a request is being read.
+ * going out, later requests wait unread in TCP's receive buffer, whose
+ * closing window holds the client back, and in the few bytes of the last
+ * read that followed the request just parsed.
+ *
+ * A connection allocates only what it is using: those held-over bytes
+ * while they wait, and the parser's buffer while a request is read.  Bytes
+ * are read from TCP into the server's one inbox and the head is built in
+ * the server's one head buffer, right before it is queued; an idle
+ * keep-alive connection is just struct http_conn (HTTP_IDLE_CONN_MAX_BYTES).
  *
  * Timeouts use the app timer (tcp_app_timer) on tcp_now()'s clock:
  * --header-timeout from a request's first byte to its end of head, which
@@ -26,13 +31,14 @@
 #include <string.h>
 
 #include "http/access_log.h"
+#include "http/http_date.h"
 #include "http/ladder.h"
 #include "http/response.h"
 #include "http/server.h"
 #include "http/static_files.h"
 #include "stack/tcp_app.h"
 
-#define HTTP_INBOX_SIZE 2048        /* received, not yet parsed (pipelined) bytes */
+#define HTTP_INBOX_SIZE 2048        /* bytes taken from TCP per tcp_recv() */
 #define HTTP_MAX_RESPONSE_HEAD 1024 /* our status line and fields */
 #define HTTP_SEND_CHUNK 65536       /* file bytes read per tcp_send() */
 #define HTTP_LOG_LINE 512
@@ -55,7 +61,14 @@ struct http_server {
     char *path;                 /* scratch for the normalised path */
     size_t path_cap;
     uint64_t bound_hits[BOUND_COUNT];
-    uint8_t chunk[HTTP_SEND_CHUNK];  /* file bytes on their way to tcp_send() */
+    size_t conn_bytes;          /* what the live connections hold */
+    int64_t date_sec;           /* the second date[] shows */
+    char date[HTTP_DATE_LEN];   /* the Date field, formatted once a second */
+    /* Scratch shared by all connections, none of which keeps it across a
+     * callback: that is what keeps an idle connection small. */
+    char inbox[HTTP_INBOX_SIZE];            /* bytes just taken from TCP */
+    char head[HTTP_MAX_RESPONSE_HEAD];      /* a head on its way to tcp_send_more() */
+    uint8_t chunk[HTTP_SEND_CHUNK];         /* file bytes on their way to tcp_send_more() */
 };
 
 struct http_conn {
@@ -65,14 +78,15 @@ struct http_conn {
     uint16_t peer_port;
     struct http_parser req;     /* buffers allocated while a request is read */
     bool have_parser;
-    char in[HTTP_INBOX_SIZE];
-    uint32_t in_off, in_len;
+    char *held;                 /* read bytes past the last request, or NULL */
+    uint32_t held_off, held_len;
 
     bool responding;
     struct http_response resp;
     char *page;                 /* GET /trace's page while it is sent */
-    char head[HTTP_MAX_RESPONSE_HEAD];
-    uint32_t head_len, head_sent;
+    int64_t head_date;          /* the head's Date, so a rebuilt head is the same */
+    uint32_t head_sent;
+    bool head_done;             /* all of the head is queued */
     uint64_t body_sent;
     bool keep_alive;            /* after this response */
 
@@ -81,6 +95,9 @@ struct http_conn {
     uint64_t request_start;     /* tcp_now() at the request's first byte */
     uint64_t last_activity;     /* tcp_now() at the last progress either way */
 };
+
+_Static_assert(sizeof(struct http_conn) <= HTTP_IDLE_CONN_MAX_BYTES,
+               "an idle connection outgrew its bound (server.h)");
 
 /* What a step of the loop left behind. */
 enum step { STEP_GO_ON, STEP_WAIT, STEP_GONE };
@@ -196,9 +213,9 @@ static void route(struct http_conn *hc)
         log_bound(s, BOUND_FILE_ERROR, "http: %s", r->why);
 }
 
-/* Plans the answer to the request just read (or to its error), and writes
- * its head.  Errors from the parser end the connection: after a framing
- * error the next request's start cannot be found. */
+/* Plans the answer to the request just read (or to its error); its head
+ * is built when it is queued.  Errors from the parser end the connection:
+ * after a framing error the next request's start cannot be found. */
 static void plan(struct http_conn *hc, int error_status)
 {
     struct http_server *s = hc->srv;
@@ -210,18 +227,9 @@ static void plan(struct http_conn *hc, int error_status)
         route(hc);
         hc->keep_alive = hc->req.keep_alive && !hc->peer_eof;
     }
-    hc->head_len = (uint32_t)http_response_head(r, s->host.wall_clock(s->host.ctx),
-                                                s->cfg.server_name, hc->keep_alive, hc->head,
-                                                sizeof hc->head);
-    if (hc->head_len == 0) {  /* cannot happen with our fields; stay correct anyway */
-        if (r->file)
-            s->host.close(s->host.ctx, r->file);
-        http_response_error(r, 500, true);
-        hc->keep_alive = false;
-        hc->head_len = (uint32_t)http_response_head(r, 0, "synack", false, hc->head,
-                                                    sizeof hc->head);
-    }
+    hc->head_date = s->host.wall_clock(s->host.ctx);
     hc->head_sent = 0;
+    hc->head_done = false;
     hc->body_sent = 0;
     hc->responding = true;
 }
@@ -234,20 +242,24 @@ static bool parser_ready(struct http_conn *hc)
 {
     if (hc->have_parser)
         return true;
-    if (http_parser_init(&hc->req, &hc->srv->cfg.limits) != 0) {
-        log_bound(hc->srv, BOUND_MEMORY, "http: out of memory for a request buffer of %u "
+    struct http_server *s = hc->srv;
+    if (http_parser_init(&hc->req, &s->cfg.limits) != 0) {
+        log_bound(s, BOUND_MEMORY, "http: out of memory for a request buffer of %zu "
                   "bytes; connection reset (lower --max-header-bytes or --max-conns)",
-                  hc->srv->cfg.limits.max_request_line + hc->srv->cfg.limits.max_header_bytes);
+                  http_parser_bytes(&s->cfg.limits));
         return false;
     }
+    s->conn_bytes += http_parser_bytes(&s->cfg.limits);
     hc->have_parser = true;
     return true;
 }
 
 static void parser_release(struct http_conn *hc)
 {
-    if (hc->have_parser)
+    if (hc->have_parser) {
         http_parser_free(&hc->req);
+        hc->srv->conn_bytes -= http_parser_bytes(&hc->srv->cfg.limits);
+    }
     hc->have_parser = false;
 }
 
@@ -259,28 +271,79 @@ static void log_parse_error(struct http_conn *hc)
               (a >> 8) & 255, a & 255, p->error, p->why);
 }
 
-/* Feeds the inbox to the parser, refilling it from TCP, until one request
- * is whole (STEP_GO_ON) or the bytes run out (STEP_WAIT). */
+/* The bytes the parser reads next: those held over from the last read,
+ * else a fresh read from TCP into the server's inbox.  0 when there are
+ * none. */
+static size_t next_bytes(struct http_conn *hc, const char **p)
+{
+    struct http_server *s = hc->srv;
+    if (hc->held) {
+        *p = hc->held + hc->held_off;
+        return hc->held_len - hc->held_off;
+    }
+    *p = s->inbox;
+    return tcp_recv(hc->c, s->inbox, sizeof s->inbox);
+}
+
+static void held_free(struct http_conn *hc)
+{
+    hc->srv->conn_bytes -= hc->held_len;
+    free(hc->held);
+    hc->held = NULL;
+    hc->held_off = hc->held_len = 0;
+}
+
+/* The parser took used of the len bytes at p.  What it left after a whole
+ * request belongs to the next, pipelined one (RFC 9112 §9.3.2): the
+ * connection keeps a copy, as the inbox is shared.  false when out of
+ * memory for it. */
+static bool consumed(struct http_conn *hc, const char *p, size_t len, size_t used)
+{
+    if (hc->held) {
+        hc->held_off += (uint32_t)used;
+        if (hc->held_off == hc->held_len)
+            held_free(hc);
+        return true;
+    }
+    if (used == len || hc->req.state == HTTP_PARSE_ERROR)
+        return true;  /* after an error nothing more is read */
+    hc->held = malloc(len - used);
+    if (!hc->held) {
+        log_bound(hc->srv, BOUND_MEMORY, "http: out of memory for %zu pipelined bytes; "
+                  "connection reset (lower --max-conns)", len - used);
+        return false;
+    }
+    memcpy(hc->held, p + used, len - used);
+    hc->held_len = (uint32_t)(len - used);
+    hc->srv->conn_bytes += hc->held_len;
+    return true;
+}
+
+/* Feeds received bytes to the parser until one request is whole
+ * (STEP_GO_ON) or the bytes run out (STEP_WAIT). */
 static enum step read_request(struct http_conn *hc)
 {
     uint64_t now = tcp_now(hc->c);
     for (;;) {
-        if (hc->in_off == hc->in_len) {
-            hc->in_off = 0;
-            hc->in_len = (uint32_t)tcp_recv(hc->c, hc->in, sizeof hc->in);
-            if (hc->in_len == 0)
-                return STEP_WAIT;
+        const char *p;
+        bool fresh = !hc->held;
+        size_t len = next_bytes(hc, &p);
+        if (len == 0)
+            return STEP_WAIT;
+        if (fresh)
             hc->last_activity = now;
-        }
         if (!parser_ready(hc)) {
             tcp_abort(hc->c);
             return STEP_GONE;
         }
         bool started = hc->req.started;
-        hc->in_off += (uint32_t)http_parser_feed(&hc->req, hc->in + hc->in_off,
-                                                 hc->in_len - hc->in_off);
+        size_t used = http_parser_feed(&hc->req, p, len);
         if (!started && hc->req.started)
             hc->request_start = now;
+        if (!consumed(hc, p, len, used)) {
+            tcp_abort(hc->c);
+            return STEP_GONE;
+        }
         if (hc->req.state == HTTP_PARSE_ERROR) {
             log_parse_error(hc);
             plan(hc, hc->req.error);
@@ -334,21 +397,54 @@ static enum step send_bytes(struct http_conn *hc, const void *buf, size_t len, u
     return n ? STEP_GO_ON : STEP_WAIT;
 }
 
+/* The Date field for wall-clock second t (RFC 9110 §6.6.1): formatted
+ * when the second changes, reused for the responses within it. */
+static const char *date_of(struct http_server *s, int64_t t)
+{
+    if (t != s->date_sec || !s->date[0]) {
+        http_date_format(t, s->date);
+        s->date_sec = t;
+    }
+    return s->date;
+}
+
+/* Queues what TCP takes of the head.  It is built in the server's head
+ * buffer each time (the same bytes: its Date is the one planned), so a
+ * head that did not fit whole needs no buffer of its own while it waits. */
+static enum step send_head(struct http_conn *hc)
+{
+    struct http_server *s = hc->srv;
+    size_t len = http_response_head(&hc->resp, date_of(s, hc->head_date), s->cfg.server_name,
+                                    hc->keep_alive, s->head, sizeof s->head);
+    if (len <= hc->head_sent) {  /* our fields cannot overflow it; stay correct anyway */
+        log_bound(s, BOUND_MEMORY, "http: a response head over %d bytes; connection reset",
+                  HTTP_MAX_RESPONSE_HEAD);
+        tcp_abort(hc->c);
+        return STEP_GONE;
+    }
+    uint64_t sent = hc->head_sent;
+    enum step st = send_bytes(hc, s->head + hc->head_sent, len - hc->head_sent, &sent);
+    hc->head_sent = (uint32_t)sent;
+    hc->head_done = hc->head_sent == len;
+    return st;
+}
+
 /* Queues head and content while send space lasts, then sends them in one
  * go (tcp_send_more, tcp_push), so a small response is one segment: a head
  * sent alone would hold the body behind Nagle until the client's delayed
- * ACK, 40 ms later.  STEP_GO_ON when all of the response is queued. */
+ * ACK, 40 ms later.  The last of a response the connection ends with is
+ * not pushed here: tcp_close() in finish_response() sends it with the FIN
+ * on its last segment (RFC 9293 §3.10.4), one segment fewer.  STEP_GO_ON
+ * when all of the response is queued. */
 static enum step push_response(struct http_conn *hc)
 {
     struct http_response *r = &hc->resp;
-    uint64_t before = hc->head_sent + hc->body_sent, head_sent = hc->head_sent;
+    uint64_t before = hc->head_sent + hc->body_sent;
     enum step st = STEP_GO_ON;
     while (st == STEP_GO_ON) {
         size_t space = tcp_send_space(hc->c);
-        if (hc->head_sent < hc->head_len) {
-            st = send_bytes(hc, hc->head + hc->head_sent, hc->head_len - hc->head_sent,
-                            &head_sent);
-            hc->head_sent = (uint32_t)head_sent;
+        if (!hc->head_done) {
+            st = send_head(hc);
         } else if (body_left(hc) == 0) {
             break;
         } else if (space == 0) {
@@ -360,7 +456,8 @@ static enum step push_response(struct http_conn *hc)
         }
     }
     if (st != STEP_GONE && hc->head_sent + hc->body_sent != before) {
-        tcp_push(hc->c);
+        if (st != STEP_GO_ON || hc->keep_alive)
+            tcp_push(hc->c);
         hc->last_activity = tcp_now(hc->c);
     }
     return st;
@@ -391,7 +488,7 @@ static void finish_response(struct http_conn *hc)
         return;
     }
     http_parser_reset(&hc->req);
-    if (hc->in_off == hc->in_len && tcp_recv_ready(hc->c) == 0)
+    if (!hc->held && tcp_recv_ready(hc->c) == 0)
         parser_release(hc);
 }
 
@@ -438,6 +535,7 @@ static void *on_accept(void *app, struct tcp_conn *c)
         return NULL;
     }
     hc->srv = app;
+    hc->srv->conn_bytes += sizeof *hc;
     hc->c = c;
     tcp_conn_peer(c, &hc->peer_addr, &hc->peer_port);
     hc->last_activity = tcp_now(c);
@@ -522,6 +620,9 @@ static void on_closed(void *state, struct tcp_conn *c, enum tcp_close_reason why
     }
     free(hc->page);
     parser_release(hc);
+    if (hc->held)
+        held_free(hc);
+    hc->srv->conn_bytes -= sizeof *hc;
     free(hc);
 }
 
@@ -548,6 +649,11 @@ struct http_server *http_server_new(const struct http_config *cfg, const struct 
         return NULL;
     }
     return s;
+}
+
+size_t http_server_conn_bytes(const struct http_server *s)
+{
+    return s->conn_bytes;
 }
 
 int http_server_listen(struct http_server *s, struct stack *st, uint16_t port)

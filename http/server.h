@@ -18,6 +18,9 @@ struct stack;
 #define HTTP_DEFAULT_IDLE_TIMEOUT_SEC 15   /* --idle-timeout */
 #define HTTP_DEFAULT_HEADER_TIMEOUT_SEC 10 /* --header-timeout */
 #define HTTP_MAX_TIMEOUT_SEC 3600
+/* What an idle keep-alive connection may hold of HTTP state: no request
+ * buffer, no inbox, no response head, just its struct http_conn. */
+#define HTTP_IDLE_CONN_MAX_BYTES 512
 
 struct http_config {
     struct http_limits limits;  /* --max-request-line, --max-header-bytes, ... */
@@ -33,6 +36,9 @@ void http_config_defaults(struct http_config *cfg);
 /* NULL when out of memory.  cfg and host are copied. */
 struct http_server *http_server_new(const struct http_config *cfg,
                                     const struct http_host *host);
+/* Bytes the live connections hold of HTTP state: each one's struct and
+ * whatever it has allocated (parser buffers, held pipelined bytes). */
+size_t http_server_conn_bytes(const struct http_server *s);
 /* Serves on port; 0, or -1 when the port cannot be had. */
 int http_server_listen(struct http_server *s, struct stack *st, uint16_t port);
 /* After stack_free(), which has closed every connection. */

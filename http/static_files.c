@@ -70,13 +70,15 @@ static void not_found(const struct http_host *host, bool send_body, struct http_
 }
 
 /* The validators of an open file, copied into the response. */
-static void set_validators(const struct http_file_info *fi, struct http_response *r,
+static void set_validators(struct http_file_info *fi, struct http_response *r,
                            struct http_validators *v)
 {
-    http_make_etag(fi, r->etag);
-    r->last_modified = fi->mtime;
+    if (!fi->etag[0])
+        http_file_validators(fi);  /* the host did not make them */
+    memcpy(r->etag, fi->etag, sizeof r->etag);
+    memcpy(r->last_modified, fi->last_modified, sizeof r->last_modified);
     r->has_validators = true;
-    *v = (struct http_validators){r->etag, r->last_modified};
+    *v = (struct http_validators){r->etag, fi->mtime};
 }
 
 /* 200 or 206 with the file as content, or 416; the handle is closed when

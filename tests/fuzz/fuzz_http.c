@@ -27,10 +27,11 @@ static enum http_open_result mem_open(void *ctx, const char *path, void **h,
 {
     (void)ctx;
     if (strcmp(path, "") == 0 || strcmp(path, "dir") == 0 || strcmp(path, "dir/") == 0) {
-        *fi = (struct http_file_info){0, 1000, 0, 1, true};
+        *fi = (struct http_file_info){.mtime = 1000, .inode = 1, .is_dir = true};
     } else if (strcmp(path, "index.html") == 0 || strcmp(path, "a.txt") == 0 ||
                strcmp(path, "404.html") == 0) {
-        *fi = (struct http_file_info){sizeof file_data - 1, 784111777, 5, 2, false};
+        *fi = (struct http_file_info){.size = sizeof file_data - 1, .mtime = 784111777,
+                                      .mtime_nsec = 5, .inode = 2};
     } else {
         return path[0] == 'x' ? HTTP_OPEN_FORBIDDEN : HTTP_OPEN_NOT_FOUND;
     }

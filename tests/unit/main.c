@@ -21,6 +21,7 @@ int main(void)
     srunner_add_suite(sr, http_parser_suite());
     srunner_add_suite(sr, http_files_suite());
     srunner_add_suite(sr, http_server_suite());
+    srunner_add_suite(sr, http_site_files_suite());
     srunner_add_suite(sr, impair_suite());
     srunner_add_suite(sr, trace_view_suite());
 

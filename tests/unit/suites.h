@@ -17,6 +17,7 @@ Suite *tcp_state_suite(void);
 Suite *http_parser_suite(void);
 Suite *http_files_suite(void);
 Suite *http_server_suite(void);
+Suite *http_site_files_suite(void);
 Suite *impair_suite(void);
 Suite *trace_view_suite(void);
 

@@ -10,6 +10,7 @@
 #include "http/http_date.h"
 #include "http/mime.h"
 #include "http/request_path.h"
+#include "http/response.h"
 #include "tests/unit/suites.h"
 
 static enum http_path_result norm(const char *target, char out[256])
@@ -122,9 +123,9 @@ static enum http_precondition precond(const char *fields)
 START_TEST(etags)
 {
     struct http_file_info fi = {.size = 0x10, .mtime = 1, .mtime_nsec = 2, .inode = 0xab};
-    char etag[HTTP_ETAG_LEN];
-    http_make_etag(&fi, etag);
-    ck_assert_str_eq(etag, "\"ab-10-3b9aca02\"");
+    http_file_validators(&fi);
+    ck_assert_str_eq(fi.etag, "\"ab-10-3b9aca02\"");
+    ck_assert_str_eq(fi.last_modified, "Thu, 01 Jan 1970 00:00:01 GMT");
     struct http_str l1 = {"W/\"abc-1\"", 9}, l2 = {"\"x\", \"abc-1\"", 12}, star = {"*", 1};
     struct http_str l3 = {"\"a,b\", \"abc-1\"", 14}, none = {"\"abc-2\"", 7};
     ck_assert(http_etag_list_match(l1, "\"abc-1\"", false));   /* weak comparison */
@@ -231,6 +232,52 @@ START_TEST(if_range)
 }
 END_TEST
 
+START_TEST(response_heads_byte_for_byte)
+{
+    /* Every field at its widest, then an error with Content-Range: the
+     * same bytes the printf-built head gave, and nothing when it does not
+     * fit. */
+    char out[1024];
+    struct http_response r = {.status = 206, .content_type = "image/png", .has_length = true,
+                              .length = UINT64_MAX, .has_validators = true,
+                              .etag = "\"ffffffffffffffff-ffffffffffffffff-ffffffffffffffff\"",
+                              .accept_ranges = true, .content_range = HTTP_CR_RANGE,
+                              .range_last = UINT64_MAX - 1, .full_size = UINT64_MAX,
+                              .allow = true};
+    http_date_format(253402300799, r.last_modified);
+    static const char full[] = "HTTP/1.1 206 Partial Content\r\n"
+                               "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                               "Server: synack/0.1.0\r\n"
+                               "Content-Type: image/png\r\n"
+                               "Content-Length: 18446744073709551615\r\n"
+                               "Last-Modified: Fri, 31 Dec 9999 23:59:59 GMT\r\n"
+                               "ETag: \"ffffffffffffffff-ffffffffffffffff-ffffffffffffffff\"\r\n"
+                               "Accept-Ranges: bytes\r\n"
+                               "Content-Range: bytes 0-18446744073709551614/18446744073709551615\r\n"
+                               "Allow: GET, HEAD, OPTIONS\r\n"
+                               "Connection: keep-alive\r\n\r\n";
+    size_t n = http_response_head(&r, "Sun, 06 Nov 1994 08:49:37 GMT", "synack/0.1.0", true, out,
+                                  sizeof out);
+    ck_assert_uint_eq(n, sizeof full - 1);
+    ck_assert(memcmp(out, full, n) == 0);
+
+    http_response_error(&r, 416, true);
+    r.content_range = HTTP_CR_UNSATISFIED;
+    static const char err[] = "HTTP/1.1 416 Range Not Satisfiable\r\n"
+                              "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+                              "Server: s\r\n"
+                              "Content-Type: text/html; charset=utf-8\r\n"
+                              "Content-Length: 278\r\n"
+                              "Content-Range: bytes */0\r\n"
+                              "Connection: close\r\n\r\n";
+    n = http_response_head(&r, "Thu, 01 Jan 1970 00:00:00 GMT", "s", false, out, sizeof out);
+    ck_assert_uint_eq(n, sizeof err - 1);
+    ck_assert(memcmp(out, err, n) == 0);
+    ck_assert_uint_eq(http_response_head(&r, "Thu, 01 Jan 1970 00:00:00 GMT", "s", false, out,
+                                         sizeof err - 2), 0);
+}
+END_TEST
+
 Suite *http_files_suite(void)
 {
     Suite *s = suite_create("http_files");
@@ -242,6 +289,7 @@ Suite *http_files_suite(void)
     tcase_add_test(tc, precondition_order);
     tcase_add_test(tc, range_parsing);
     tcase_add_test(tc, if_range);
+    tcase_add_test(tc, response_heads_byte_for_byte);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -63,7 +63,8 @@ static enum http_open_result mem_open(void *ctx, const char *path, void **h,
             continue;
         if (files[i].escapes)
             return HTTP_OPEN_FORBIDDEN;
-        *fi = (struct http_file_info){files[i].size, WALL - 3600, 0, 100 + i, files[i].is_dir};
+        *fi = (struct http_file_info){.size = files[i].size, .mtime = WALL - 3600,
+                                      .inode = 100 + i, .is_dir = files[i].is_dir};
         *h = &files[i];
         opens++;
         return HTTP_OPEN_OK;
@@ -92,10 +93,12 @@ static void mem_close(void *ctx, void *h)
     closes++;
 }
 
+static int64_t wall;  /* the host's wall clock, WALL unless a test moves it */
+
 static int64_t mem_clock(void *ctx)
 {
     (void)ctx;
-    return WALL;
+    return wall;
 }
 
 static void mem_access(void *ctx, const char *line)
@@ -252,6 +255,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(srv);
     ck_assert_int_eq(http_server_listen(srv, st, 80), 0);
     now = T0;
+    wall = WALL;
     npkts = naccess = nlog = opens = closes = reads = 0;
     max_read = 0;
     for (size_t i = 0; i < BIG_SIZE; i++)
@@ -286,6 +290,17 @@ static void consume(struct client *cl, size_t n)
 
 /* --- tests ------------------------------------------------------------------ */
 
+/* GET /hello's head, byte for byte. */
+static const char hello_head[] = "HTTP/1.1 200 OK\r\n"
+                                 "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                                 "Server: synack/test\r\n"
+                                 "Content-Type: text/html; charset=utf-8\r\n"
+                                 "Content-Length: 15\r\n"
+                                 "Last-Modified: Sun, 06 Nov 1994 07:49:37 GMT\r\n"
+                                 "ETag: \"66-f-ae1b63b8b906a00\"\r\n"
+                                 "Accept-Ranges: bytes\r\n"
+                                 "Connection: keep-alive\r\n\r\n";
+
 START_TEST(get_exact_response)
 {
     struct client cl;
@@ -294,21 +309,17 @@ START_TEST(get_exact_response)
     connect_client(&cl, 40001);
     send_request(&cl, "GET /hello HTTP/1.1\r\nHost: 10.0.0.2\r\nUser-Agent: t/1\r\n\r\n");
     const char *head = first_head(&cl, &hl);
-    ck_assert_str_eq(head, "HTTP/1.1 200 OK\r\n"
-                           "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-                           "Server: synack/test\r\n"
-                           "Content-Type: text/html; charset=utf-8\r\n"
-                           "Content-Length: 15\r\n"
-                           "Last-Modified: Sun, 06 Nov 1994 07:49:37 GMT\r\n"
-                           "ETag: \"66-f-ae1b63b8b906a00\"\r\n"
-                           "Accept-Ranges: bytes\r\n"
-                           "Connection: keep-alive\r\n\r\n");
+    ck_assert_str_eq(head, hello_head);
     ck_assert_uint_eq(cl.rx_len - hl, 15);
     ck_assert(memcmp(cl.rx + hl, hello_html, 15) == 0);
     ck_assert(!cl.got_fin);
     ck_assert_int_eq(naccess, 1);
     ck_assert_str_eq(access_lines[0], "10.0.0.1 - - [06/Nov/1994:08:49:37 +0000] "
                                       "\"GET /hello HTTP/1.1\" 200 15 \"-\" \"t/1\"");
+    consume(&cl, cl.rx_len);
+    wall++;  /* the next second: a new Date */
+    send_request(&cl, "GET /hello HTTP/1.1\r\nHost: 10.0.0.2\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "\r\nDate: Sun, 06 Nov 1994 08:49:38 GMT\r\n"));
     teardown();
 }
 END_TEST
@@ -488,10 +499,13 @@ START_TEST(idle_timeout_closes)
 }
 END_TEST
 
-/* Data segments the server has emitted to port since the last pump(). */
-static int data_segments_to(uint16_t port)
+/* Segments the server has emitted to port since the last pump(): how many
+ * carry data, and (with fins) how many carry a FIN. */
+static int data_segments_to(uint16_t port, int *fins)
 {
     int n = 0;
+    if (fins)
+        *fins = 0;
     for (int i = 0; i < npkts; i++) {
         struct ipv4_packet ip;
         struct tcp_segment s;
@@ -499,6 +513,8 @@ static int data_segments_to(uint16_t port)
         ck_assert(ipv4_parse(pkts[i].data, pkts[i].len, &ip, &why));
         ck_assert(tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &s, &why));
         n += s.dport == port && s.data_len > 0;
+        if (fins)
+            *fins += s.dport == port && (s.flags & TCP_FIN);
     }
     return n;
 }
@@ -513,10 +529,37 @@ START_TEST(small_response_is_one_segment)
     connect_client(&cl, 40010);
     cl.auto_ack = false;
     send_seg(&cl, TCP_ACK | TCP_PSH, req, strlen(req));
-    ck_assert_int_eq(data_segments_to(40010), 1);
+    ck_assert_int_eq(data_segments_to(40010, NULL), 1);
     pump(&cl);
     ck_assert_ptr_nonnull(strstr(cl.rx, "200 OK"));
     ck_assert_ptr_nonnull(strstr(cl.rx, "\r\n\r\n<h1>index</h1>\n"));
+    teardown();
+}
+END_TEST
+
+START_TEST(fin_rides_on_the_last_response)
+{
+    /* Connection: close and HTTP/1.0: head, body and FIN in one segment,
+     * not the FIN alone after it. */
+    static const char *const reqs[] = {
+        "GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        "GET /index.html HTTP/1.0\r\n\r\n",
+        "GET / HTTP/1.1\r\n\r\n",  /* no Host: 400, then close */
+    };
+    setup();
+    for (int i = 0; i < 3; i++) {
+        struct client cl;
+        int fins;
+        connect_client(&cl, (uint16_t)(40020 + i));
+        cl.auto_ack = false;
+        send_seg(&cl, TCP_ACK | TCP_PSH, reqs[i], strlen(reqs[i]));
+        ck_assert_int_eq(npkts, 1);
+        ck_assert_int_eq(data_segments_to(cl.port, &fins), 1);
+        ck_assert_int_eq(fins, 1);
+        pump(&cl);
+        ck_assert(cl.got_fin);
+        ck_assert_ptr_nonnull(strstr(cl.rx, "Connection: close\r\n"));
+    }
     teardown();
 }
 END_TEST
@@ -538,6 +581,86 @@ START_TEST(client_that_stops_reading_is_reset)
 }
 END_TEST
 
+START_TEST(idle_connection_holds_only_its_struct)
+{
+    /* Memory follows use: the parser's buffers while a request is read,
+     * pipelined bytes while they wait, nothing else once idle. */
+    static const char second[] = "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n";
+    struct http_config hc;
+    struct client cl;
+    size_t hl;
+    setup();
+    http_config_defaults(&hc);
+    connect_client(&cl, 40011);
+    size_t idle = http_server_conn_bytes(srv);
+    ck_assert_uint_gt(idle, 0);
+    ck_assert_uint_le(idle, HTTP_IDLE_CONN_MAX_BYTES);
+    cl.auto_ack = false;  /* big.bin stays queued, so the second request waits */
+    char both[128];
+    snprintf(both, sizeof both, "GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n%s", second);
+    send_request(&cl, both);
+    ck_assert_uint_eq(http_server_conn_bytes(srv),
+                      idle + http_parser_bytes(&hc.limits) + strlen(second));
+    cl.auto_ack = true;
+    send_seg(&cl, TCP_ACK, NULL, 0);
+    pump(&cl);
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "Content-Length: 204800\r\n"));
+    consume(&cl, hl + BIG_SIZE);
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "Content-Length: 15\r\n"));
+    ck_assert_uint_eq(http_server_conn_bytes(srv), idle);  /* answered both: idle again */
+    struct client c2;
+    connect_client(&c2, 40012);
+    ck_assert_uint_eq(http_server_conn_bytes(srv), 2 * idle);
+    teardown();
+    ck_assert_uint_eq(naccess, 2);
+}
+END_TEST
+
+/* ACKs what arrives from the server, never past its stream byte `upto`
+ * (counted from base, the first byte after its SYN). */
+static void ack_up_to(struct client *cl, uint32_t base, uint32_t upto)
+{
+    uint32_t acked = 0;
+    for (int i = 0; i < 1000 && acked < upto; i++) {
+        pump(cl);
+        uint32_t got = cl->rcv_nxt - base, ack = got < upto ? got : upto, rcv_nxt = cl->rcv_nxt;
+        ck_assert_uint_gt(ack, acked);  /* an ACK that moves nothing would be a dupack */
+        cl->rcv_nxt = base + ack;
+        send_seg(cl, TCP_ACK, NULL, 0);
+        cl->rcv_nxt = rcv_nxt;
+        acked = ack;
+    }
+    ck_assert_uint_eq(acked, upto);
+}
+
+START_TEST(head_split_by_a_full_send_buffer)
+{
+    /* The second pipelined response's head finds 100 bytes of send space:
+     * the rest goes when ACKs free more, and the bytes are the same as a
+     * head sent whole. */
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40013);
+    uint32_t base = cl.rcv_nxt;
+    cl.auto_ack = false;
+    send_request(&cl, "GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n"
+                      "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    first_head(&cl, &hl);
+    /* Once the ring (64 KiB) is full, ACKing up to here leaves 100 bytes
+     * after big.bin's last byte. */
+    ack_up_to(&cl, base, (uint32_t)(hl + BIG_SIZE - 64 * 1024 + 100));
+    wall = WALL + 2;  /* the rest of the head still carries the Date it began with */
+    cl.auto_ack = true;
+    send_seg(&cl, TCP_ACK, NULL, 0);
+    pump(&cl);
+    consume(&cl, hl + BIG_SIZE);
+    ck_assert_str_eq(first_head(&cl, &hl), hello_head);
+    ck_assert_uint_eq(cl.rx_len, hl + 15);
+    teardown();
+}
+END_TEST
+
 Suite *http_server_suite(void)
 {
     Suite *s = suite_create("http_server");
@@ -550,7 +673,10 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, header_timeout_answers_408);
     tcase_add_test(tc, idle_timeout_closes);
     tcase_add_test(tc, small_response_is_one_segment);
+    tcase_add_test(tc, fin_rides_on_the_last_response);
     tcase_add_test(tc, client_that_stops_reading_is_reset);
+    tcase_add_test(tc, idle_connection_holds_only_its_struct);
+    tcase_add_test(tc, head_split_by_a_full_send_buffer);
     suite_add_tcase(s, tc);
     return s;
 }
