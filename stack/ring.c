@@ -117,6 +117,21 @@ bool ring_write_ahead(struct ring *r, struct ring_pool *p, uint32_t gap, const v
     return true;
 }
 
+int ring_areas(struct ring *r, struct ring_pool *p, uint32_t len, struct ring_area out[2])
+{
+    if (len > ring_space(r))
+        len = ring_space(r);
+    if (len == 0 || !ring_reserve(r, p, r->len + len))
+        return 0;
+    uint32_t at = (r->head + r->len) % r->alloc;
+    uint32_t first = r->alloc - at < len ? r->alloc - at : len;
+    out[0] = (struct ring_area){ r->buf + at, first };
+    if (first == len)
+        return 1;
+    out[1] = (struct ring_area){ r->buf, len - first };
+    return 2;
+}
+
 void ring_commit(struct ring *r, uint32_t n)
 {
     r->len += n <= ring_space(r) ? n : ring_space(r);

@@ -61,7 +61,18 @@ uint32_t ring_write(struct ring *r, struct ring_pool *p, const void *data, uint3
  * Returns false if they would not fit (or memory is refused). */
 bool ring_write_ahead(struct ring *r, struct ring_pool *p, uint32_t gap, const void *data,
                       uint32_t len);
-/* Counts n bytes already stored past the end (by ring_write_ahead) as held. */
+/* A writable piece of a ring's free space. */
+struct ring_area {
+    uint8_t *data;
+    uint32_t len;
+};
+/* Makes room for up to len more bytes (no more than the space left) and
+ * describes the free space after what is held as at most 2 areas, to be
+ * filled in order and then counted with ring_commit().  Returns the number
+ * of areas (0 when no space is left or memory is refused). */
+int ring_areas(struct ring *r, struct ring_pool *p, uint32_t len, struct ring_area out[2]);
+/* Counts n bytes already stored past the end (by ring_write_ahead or in
+ * the areas of ring_areas) as held. */
 void ring_commit(struct ring *r, uint32_t n);
 /* Copies up to len bytes from offset off without consuming them. */
 uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t len);

@@ -213,6 +213,14 @@ uint32_t tcb_ring_write(struct tcb *t, struct ring *r, const void *data, uint32_
     return n;
 }
 
+int tcb_ring_areas(struct tcb *t, struct ring *r, uint32_t len, struct ring_area out[2])
+{
+    uint64_t misses = t->st->rings.misses;
+    int n = ring_areas(r, &t->st->rings, len, out);
+    count_pool_misses(t->st, misses);
+    return n;
+}
+
 bool tcb_rcvq_write_ahead(struct tcb *t, uint32_t gap, const void *data, uint32_t len)
 {
     uint64_t misses = t->st->rings.misses;

@@ -226,6 +226,7 @@ void tcb_release(struct tcb *t);   /* unhash, stop timers, free at end of call *
 void tcb_reap(struct stack *st);
 /* The ring calls that may take memory from the stack's pool. */
 uint32_t tcb_ring_write(struct tcb *t, struct ring *r, const void *data, uint32_t len);
+int tcb_ring_areas(struct tcb *t, struct ring *r, uint32_t len, struct ring_area out[2]);
 bool tcb_rcvq_write_ahead(struct tcb *t, uint32_t gap, const void *data, uint32_t len);
 void tcb_rings_trim(struct tcb *t);  /* empty rings give their buffers back */
 /* TIME-WAIT bookkeeping (tcp_set_state's census): entering sheds the

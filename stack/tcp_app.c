@@ -72,6 +72,25 @@ size_t tcp_send_more(struct tcp_conn *c, const void *buf, size_t len)
     return tcb_ring_write(t, &t->sndq, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 }
 
+int tcp_send_area(struct tcp_conn *c, size_t max, struct tcp_send_area out[2])
+{
+    struct tcb *t = conn_tcb(c);
+    struct ring_area a[2];
+    if (!can_queue(t))
+        return 0;
+    int n = tcb_ring_areas(t, &t->sndq, max > UINT32_MAX ? UINT32_MAX : (uint32_t)max, a);
+    for (int i = 0; i < n; i++)
+        out[i] = (struct tcp_send_area){ a[i].data, a[i].len };
+    return n;
+}
+
+void tcp_send_commit(struct tcp_conn *c, size_t n)
+{
+    struct tcb *t = conn_tcb(c);
+    if (can_queue(t))
+        ring_commit(&t->sndq, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+}
+
 void tcp_push(struct tcp_conn *c)
 {
     tcp_output(conn_tcb(c));

@@ -61,6 +61,17 @@ size_t tcp_send(struct tcp_conn *c, const void *buf, size_t len);
  * peer's delayed ACK of the head.  tcp_push() sends what is queued. */
 size_t tcp_send_more(struct tcp_conn *c, const void *buf, size_t len);
 void tcp_push(struct tcp_conn *c);
+/* tcp_send_more() without the copy: free send-buffer space to fill in
+ * place, up to max bytes in at most two areas (the buffer is a ring), for
+ * an app that reads a file straight into it.  Nothing is queued until
+ * tcp_send_commit() counts the bytes written, the first area first.
+ * Returns the number of areas, 0 when nothing can be queued. */
+struct tcp_send_area {
+    uint8_t *data;
+    size_t len;
+};
+int tcp_send_area(struct tcp_conn *c, size_t max, struct tcp_send_area out[2]);
+void tcp_send_commit(struct tcp_conn *c, size_t n);
 /* Free space in the send buffer. */
 size_t tcp_send_space(const struct tcp_conn *c);
 /* Turns Nagle's algorithm (RFC 896) off or on for this connection: with

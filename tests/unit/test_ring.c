@@ -285,6 +285,34 @@ START_TEST(write_ahead_borrows_and_commit_keeps_it)
 }
 END_TEST
 
+/* The free space after what is held, filled in place: one area when it
+ * does not wrap, two when it does, and what is committed reads back in
+ * order.  cap 8 holding "cd" at 2..3: free is 4..7 then 0..1. */
+START_TEST(areas_fill_in_place_across_wrap)
+{
+    struct ring r;
+    struct ring_area a[2];
+    ring_init(&r, 8);
+    ck_assert_uint_eq(ring_write(&r, NULL, "abcd", 4), 4);
+    ring_consume(&r, 2);
+    ck_assert_int_eq(ring_areas(&r, NULL, 3, a), 1);      /* fits before the end */
+    ck_assert_ptr_eq(a[0].data, r.buf + 4);
+    ck_assert_uint_eq(a[0].len, 3);
+    ck_assert_int_eq(ring_areas(&r, NULL, 100, a), 2);    /* all 6 free bytes */
+    ck_assert_uint_eq(a[0].len, 4);
+    ck_assert_ptr_eq(a[1].data, r.buf);
+    ck_assert_uint_eq(a[1].len, 2);
+    memcpy(a[0].data, "efgh", 4);
+    memcpy(a[1].data, "ij", 2);
+    ring_commit(&r, 6);
+    char out[8];
+    ck_assert_uint_eq(ring_peek(&r, 0, out, sizeof out), 8);
+    ck_assert_mem_eq(out, "cdefghij", 8);
+    ck_assert_int_eq(ring_areas(&r, NULL, 1, a), 0);      /* full */
+    ring_release(&r, NULL);
+}
+END_TEST
+
 Suite *ring_suite(void)
 {
     Suite *s = suite_create("ring");
@@ -303,6 +331,7 @@ Suite *ring_suite(void)
     tcase_add_test(tc, small_cap_ring_uses_a_slot_within_its_cap);
     tcase_add_test(tc, pool_bound_then_malloc);
     tcase_add_test(tc, write_ahead_borrows_and_commit_keeps_it);
+    tcase_add_test(tc, areas_fill_in_place_across_wrap);
     suite_add_tcase(s, tc);
     return s;
 }
