@@ -19,6 +19,10 @@
  * the root; within the window a replaced file may still be served as it
  * was (docs/http.md).  An entry a response is still reading is closed only
  * when that response closes its handle.
+ *
+ * A small file (up to SITE_FILE_CONTENT_MAX bytes) is also read once into
+ * its entry, so serving it needs no system call at all: a 1 KiB page over
+ * keep-alive cost a pread() per request, 8 % of synackd's CPU.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +52,7 @@ struct site_file {
     uint32_t refs;      /* handles given out and not yet closed */
     usec_t checked;     /* when it was opened or last found unchanged */
     uint64_t used;      /* the cache's stamp when last handed out */
+    uint8_t *bytes;     /* a small file's content, read when cached; or NULL */
 };
 
 /* Log the 1st, 2nd, 4th, 8th... occurrence: visible, but never a flood. */
@@ -154,7 +159,23 @@ static int cache_find(const struct site *s, const char *path, uint32_t hash) {
 static void file_free(struct site_file *f) {
     close(f->fd);
     free(f->path);
+    free(f->bytes);
     free(f);
+}
+
+/* A small regular file's content, read whole; NULL (reads then go to the
+ * file) when it is larger, out of memory, or changed under the read. */
+static uint8_t *read_small(const struct site_file *f) {
+    size_t size = (size_t)f->info.size;
+    uint8_t *b;
+
+    if (f->info.is_dir || size == 0 || size > SITE_FILE_CONTENT_MAX || (b = malloc(size)) == NULL)
+        return NULL;
+    if (pread(f->fd, b, size, 0) != (ssize_t)size) {
+        free(b);
+        return NULL;
+    }
+    return b;
 }
 
 /* Takes slot i's entry out of the cache; responses still reading it keep
@@ -205,6 +226,7 @@ static struct site_file *cache_add(struct site *s, const char *path, uint32_t ha
     *f = *opened;
     f->path = key;
     f->hash = hash;
+    f->bytes = read_small(f);
     http_file_validators(&f->info);  /* once per file, not per response */
     s->cache->entry[cache_slot(s)] = f;
     return f;
@@ -263,6 +285,14 @@ static int64_t site_read(void *ctx, void *handle, uint64_t offset, void *buf, si
     ssize_t n;
 
     (void)ctx;
+    if (f->bytes != NULL) {
+        if (offset >= f->info.size)
+            return 0;
+        if (len > f->info.size - offset)
+            len = (size_t)(f->info.size - offset);
+        memcpy(buf, f->bytes + offset, len);
+        return (int64_t)len;
+    }
     do
         n = pread(f->fd, buf, len, (off_t)offset);
     while (n < 0 && errno == EINTR);
@@ -347,5 +377,7 @@ void site_close(struct site *s) {
 struct http_host site_host(struct site *s) {
     return (struct http_host){.open = site_open_file, .read = site_read,
                               .close = site_close_file, .wall_clock = site_wall_clock,
-                              .access_log = site_access_log, .log = site_log, .ctx = s};
+                              /* NULL without a log: no line is even formatted */
+                              .access_log = s->access_log != NULL ? site_access_log : NULL,
+                              .log = site_log, .ctx = s};
 }

@@ -17,6 +17,9 @@
 /* How long an entry is trusted before the path is opened again and
  * compared (nginx's open_file_cache_valid): the staleness window. */
 #define SITE_FILE_CACHE_VALID_USEC (1 * USEC_PER_SEC)
+/* Files up to this size are kept in memory with their entry: at most
+ * SITE_FILE_CACHE_ENTRIES x 16 KiB = 1 MiB. */
+#define SITE_FILE_CONTENT_MAX (16 * 1024)
 
 struct site_file; /* an open file, cached or on its way out */
 

@@ -208,6 +208,44 @@ START_TEST(bounded_least_recently_used)
 }
 END_TEST
 
+/* A small file's content is read once, when cached: reads come from
+ * memory (here, truncating the file on disk inside the trust window does
+ * not shorten what is served), a larger file is read from disk each time,
+ * and an out-of-range offset reads nothing. */
+START_TEST(small_file_content_served_from_memory)
+{
+    struct http_file_info fi;
+    char big[SITE_FILE_CONTENT_MAX + 2];
+    setup();
+    memset(big, 'b', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    put_file("small.txt", "small content");
+    put_file("big.txt", big);
+    void *hs = open_ok("small.txt", &fi);
+    void *hb = open_ok("big.txt", &fi);
+    char path[128];
+    snprintf(path, sizeof path, "%s/small.txt", dir);
+    ck_assert_int_eq(truncate(path, 2), 0);
+    snprintf(path, sizeof path, "%s/big.txt", dir);
+    ck_assert_int_eq(truncate(path, 2), 0);
+    ck_assert_str_eq(content(hs), "small content");
+    ck_assert_str_eq(content(hb), "bb");
+    char one[4];
+    ck_assert_int_eq(host.read(host.ctx, hs, 6, one, sizeof one), 4);
+    ck_assert_mem_eq(one, "cont", 4);
+    ck_assert_int_eq(host.read(host.ctx, hs, 13, one, sizeof one), 0);
+    host.close(host.ctx, hs);
+    host.close(host.ctx, hb);
+    /* Past the window the change is seen: a new entry with the new bytes. */
+    fake += SITE_FILE_CACHE_VALID_USEC;
+    hs = open_ok("small.txt", &fi);
+    ck_assert_uint_eq(fi.size, 2);
+    ck_assert_str_eq(content(hs), "sm");
+    host.close(host.ctx, hs);
+    teardown();
+}
+END_TEST
+
 Suite *http_site_files_suite(void)
 {
     Suite *s = suite_create("http_site_files");
@@ -215,6 +253,7 @@ Suite *http_site_files_suite(void)
     tcase_add_test(tc, cached_until_rechecked);
     tcase_add_test(tc, recheck_keeps_the_jail_and_404s);
     tcase_add_test(tc, bounded_least_recently_used);
+    tcase_add_test(tc, small_file_content_served_from_memory);
     suite_add_tcase(s, tc);
     return s;
 }
