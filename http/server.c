@@ -67,6 +67,8 @@ struct http_server {
      * callback: that is what keeps an idle connection small. */
     char inbox[HTTP_INBOX_SIZE];            /* bytes just taken from TCP */
     char head[HTTP_MAX_RESPONSE_HEAD];      /* a head on its way to tcp_send_more() */
+    struct http_parser spare[HTTP_SPARE_PARSERS];  /* buffers kept for the next request */
+    uint32_t nspare;
 };
 
 struct http_conn {
@@ -241,7 +243,10 @@ static bool parser_ready(struct http_conn *hc)
     if (hc->have_parser)
         return true;
     struct http_server *s = hc->srv;
-    if (http_parser_init(&hc->req, &s->cfg.limits) != 0) {
+    if (s->nspare > 0) {
+        hc->req = s->spare[--s->nspare];
+        http_parser_reset(&hc->req);
+    } else if (http_parser_init(&hc->req, &s->cfg.limits) != 0) {
         log_bound(s, BOUND_MEMORY, "http: out of memory for a request buffer of %zu "
                   "bytes; connection reset (lower --max-header-bytes or --max-conns)",
                   http_parser_bytes(&s->cfg.limits));
@@ -252,11 +257,19 @@ static bool parser_ready(struct http_conn *hc)
     return true;
 }
 
+/* The buffers go back to the spares while there is room: a connection
+ * per request (or a keep-alive one between requests) then reuses them
+ * instead of taking ~42 KiB from malloc and giving it back, which cost 7 %
+ * of synackd's CPU with one connection per request. */
 static void parser_release(struct http_conn *hc)
 {
+    struct http_server *s = hc->srv;
     if (hc->have_parser) {
-        http_parser_free(&hc->req);
-        hc->srv->conn_bytes -= http_parser_bytes(&hc->srv->cfg.limits);
+        if (s->nspare < HTTP_SPARE_PARSERS)
+            s->spare[s->nspare++] = hc->req;
+        else
+            http_parser_free(&hc->req);
+        s->conn_bytes -= http_parser_bytes(&s->cfg.limits);
     }
     hc->have_parser = false;
 }
@@ -667,6 +680,11 @@ size_t http_server_conn_bytes(const struct http_server *s)
     return s->conn_bytes;
 }
 
+size_t http_server_spare_parsers(const struct http_server *s)
+{
+    return s->nspare;
+}
+
 int http_server_listen(struct http_server *s, struct stack *st, uint16_t port)
 {
     return tcp_listen(st, port, &http_ops, s);
@@ -676,6 +694,8 @@ void http_server_free(struct http_server *s)
 {
     if (!s)
         return;
+    while (s->nspare > 0)
+        http_parser_free(&s->spare[--s->nspare]);
     free(s->path);
     free(s);
 }

@@ -18,6 +18,10 @@ struct stack;
 #define HTTP_DEFAULT_IDLE_TIMEOUT_SEC 15   /* --idle-timeout */
 #define HTTP_DEFAULT_HEADER_TIMEOUT_SEC 10 /* --header-timeout */
 #define HTTP_MAX_TIMEOUT_SEC 3600
+/* Request buffers (about 42 KiB each with the default limits) kept after
+ * use for the next request to take: at most this many stay allocated
+ * while the server is idle. */
+#define HTTP_SPARE_PARSERS 8
 /* What an idle keep-alive connection may hold of HTTP state: no request
  * buffer, no inbox, no response head, just its struct http_conn. */
 #define HTTP_IDLE_CONN_MAX_BYTES 512
@@ -39,6 +43,8 @@ struct http_server *http_server_new(const struct http_config *cfg,
 /* Bytes the live connections hold of HTTP state: each one's struct and
  * whatever it has allocated (parser buffers, held pipelined bytes). */
 size_t http_server_conn_bytes(const struct http_server *s);
+/* Request buffers kept for reuse (at most HTTP_SPARE_PARSERS). */
+size_t http_server_spare_parsers(const struct http_server *s);
 /* Serves on port; 0, or -1 when the port cannot be had. */
 int http_server_listen(struct http_server *s, struct stack *st, uint16_t port);
 /* After stack_free(), which has closed every connection. */

@@ -608,11 +608,15 @@ START_TEST(idle_connection_holds_only_its_struct)
     consume(&cl, hl + BIG_SIZE);
     ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "Content-Length: 15\r\n"));
     ck_assert_uint_eq(http_server_conn_bytes(srv), idle);  /* answered both: idle again */
+    ck_assert_uint_eq(http_server_spare_parsers(srv), 1);  /* its buffers, kept for reuse */
     struct client c2;
     connect_client(&c2, 40012);
     ck_assert_uint_eq(http_server_conn_bytes(srv), 2 * idle);
+    send_request(&c2, second);                             /* takes the spare ... */
+    ck_assert_ptr_nonnull(strstr(first_head(&c2, &hl), "Content-Length: 15\r\n"));
+    ck_assert_uint_eq(http_server_spare_parsers(srv), 1);  /* ... and gives it back */
     teardown();
-    ck_assert_uint_eq(naccess, 2);
+    ck_assert_uint_eq(naccess, 3);
 }
 END_TEST
 
