@@ -15,11 +15,14 @@
 static uint32_t tuple_hash(const struct stack *st, uint32_t raddr, uint16_t rport,
                            uint16_t lport)
 {
-    /* Multiplicative hashing (Knuth) of the parts that vary; the local
-     * address is the same for every connection. */
-    uint32_t h = raddr * 2654435761u ^ ((uint32_t)rport << 16 | lport) * 40503u;
-    h ^= h >> 15;
-    return h & (st->nbuckets - 1);
+    /* Multiplicative hashing (Knuth, TAOCP 6.4) of the parts that vary --
+     * the local address is the same for every connection -- taking the
+     * product's high bits: its low bits depend only on the factors' low
+     * bits, so a table indexed by them used half its buckets for one
+     * client's consecutive ports. */
+    uint64_t key = (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport;
+    uint32_t bits = (uint32_t)__builtin_ctz(st->nbuckets);
+    return bits ? (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits)) : 0;
 }
 
 struct tcb *tcb_lookup(struct stack *st, uint32_t laddr, uint16_t lport,
