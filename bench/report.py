@@ -98,8 +98,10 @@ def verdict(ok):
     return "met" if ok else "**not met**"
 
 
-# "Back to its idle level": what a run's bounded caches may add.
-RSS_SETTLED_MIB = 1.0
+# "Back to its idle level": what the bounded caches a run fills may add to
+# the idle RSS -- the trace ring (4096 records, ~0.8 MiB once full), spare
+# request buffers (<= 8 x 42 KiB), ring-pool slots once used, small files.
+RSS_SETTLED_MIB = 2.0
 
 
 def mib(kb):
@@ -221,21 +223,21 @@ def main():
     print()
     print("Targets for synackd: idle ≤ 4 MiB, 10,000 idle connections ≤ 32 MiB, "
           "RSS back to idle after B (here: within RSS_SETTLED_MIB of idle once B's "
-          "TIME-WAITs are over, which leaves room for the bounded caches a run fills: "
-          "the trace ring, spare request buffers, small files).")
+          "TIME-WAITs are over: room for the bounded caches a run fills, the trace "
+          "ring, spare request buffers, ring-pool slots and small files).")
     print()
     print("| D target | MTU | synack | target | |")
     print("|---|---:|---:|---|---|")
     for mtu in mtus:
         idle = mib(res.median("synack", mtu, "idle", lambda r: num(r.get("rss_kb"))))
         drain = mib(res.median("synack", mtu, "drain", lambda r: num(r.get("rss_kb"))))
-        rows = [("idle", idle, 4, "≤ 4 MiB")]
+        checks = [("idle", idle, 4, "≤ 4 MiB")]
         for wl, what in (("D_open", "10,000 idle connections"),
                          ("D_request", "10,000 idle, after one request each")):
             v = mib(res.median("synack", mtu, wl, lambda r: num(r.get("rss_kb"))))
             full = not res.values("synack", mtu, wl, lambda r: r.get("incomplete"))
-            rows.append((what, v if full else None, 32, "≤ 32 MiB"))
-        for what, v, limit, target in rows:
+            checks.append((what, v if full else None, 32, "≤ 32 MiB"))
+        for what, v, limit, target in checks:
             print(f"| {what} | {mtu} | {fmt(v, 1)} MiB | {target} | "
                   f"{verdict(v is not None and v <= limit)} |")
         if drain is not None and idle is not None:

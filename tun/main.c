@@ -62,6 +62,13 @@ struct heap_trim {
     uint32_t peak;         /* the table's largest size since the last trim */
 };
 
+/* When the next trim may run: once the interval since the last has
+ * passed, if the table has shrunk meanwhile; else never.  The loop wakes
+ * for it, so the memory of the last connections to end is given back too. */
+static usec_t trim_deadline(const struct heap_trim *ht, const struct stack *st) {
+    return stack_tcb_count(st) < ht->peak ? ht->last + TRIM_INTERVAL_USEC : USEC_NEVER;
+}
+
 /* Called once per turn of the loop; idle: the turn brought no packet. */
 static void trim_if_shrunk(struct heap_trim *ht, const struct stack *st, bool idle,
                            usec_t now) {
@@ -69,7 +76,7 @@ static void trim_if_shrunk(struct heap_trim *ht, const struct stack *st, bool id
 
     if (tcbs > ht->peak)
         ht->peak = tcbs;
-    if (idle && tcbs < ht->peak && now - ht->last >= TRIM_INTERVAL_USEC) {
+    if (idle && now >= trim_deadline(ht, st)) {
         malloc_trim(0);
         ht->last = now;
         ht->peak = tcbs;
@@ -316,10 +323,14 @@ static int drain_tun(struct link *l) {
     return 0;
 }
 
-/* epoll's timeout: until the next timer, held packet's release or the
- * shutdown deadline, in ms rounded up so we never wake a hair early and spin. */
-static int loop_timeout(const struct link *l, const struct shutdown *sd, usec_t now) {
+/* epoll's timeout: until the next timer, held packet's release, heap trim or
+ * the shutdown deadline, in ms rounded up so we never wake a hair early and spin. */
+static int loop_timeout(const struct link *l, const struct shutdown *sd,
+                        const struct heap_trim *ht, usec_t now) {
     usec_t deadline = stack_next_deadline(l->st), ms;
+
+    if (trim_deadline(ht, l->st) < deadline)
+        deadline = trim_deadline(ht, l->st);
 
     if (l->impair != NULL && impair_next_release(l->impair) < deadline)
         deadline = impair_next_release(l->impair);
@@ -347,7 +358,7 @@ static int run(struct stack *st, struct link *l, int ep, int sfd) {
         now = clock_now_usec();
         if (sd.stopping && (stack_conn_count(st) == 0 || now >= sd.deadline))
             return 0;
-        n = epoll_wait(ep, ev, 2, loop_timeout(l, &sd, now));
+        n = epoll_wait(ep, ev, 2, loop_timeout(l, &sd, &ht, now));
         if (n < 0 && errno != EINTR) {
             fprintf(stderr, "synackd: epoll_wait failed: %s\n", strerror(errno));
             return 1;
