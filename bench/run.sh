@@ -27,7 +27,8 @@
 #   BENCH_C_SECONDS=5  BENCH_IDLE_CONNS=10000  BENCH_DRAIN=1 (wait out
 #   TIME-WAIT after B in the last round)  BENCH_OUT=dir (default
 #   build/bench/results-DATE)  SYNACKD=path (default build/synackd)
-#   BENCH_SYNACK_LABEL=text (the version named in the table; default git
+#   BENCH_SYNACK_FLAGS="..." (extra synackd flags for every run, e.g.
+#   --no-offload)  BENCH_SYNACK_LABEL=text (the version named in the table; default git
 #   describe of this tree)
 set -u
 
@@ -41,6 +42,7 @@ C_SEC=${BENCH_C_SECONDS:-5}
 IDLE_N=${BENCH_IDLE_CONNS:-10000}
 DRAIN=${BENCH_DRAIN:-1}
 SYNACKD=${SYNACKD:-$repo/build/synackd}
+read -r -a SYNACK_FLAGS <<<"${BENCH_SYNACK_FLAGS:-}"
 CEILING=$repo/build/bench/tun_ceiling
 IDLE_CONNS=$repo/build/bench/idle_conns
 WRK_LUA=$here/wrk_report.lua
@@ -239,7 +241,7 @@ start_synack() {
     local mtu=$1 name=$2
     shift 2
     spawn "$NS_SYN" "$SERVER_CPU" "$OUT/$name.out" "$OUT/$name.err" \
-        "$SYNACKD" --mtu "$mtu" --root "$WWW" "$@"
+        "$SYNACKD" --mtu "$mtu" --root "$WWW" "${SYNACK_FLAGS[@]}" "$@"
     server=$spawned current=$name
     wait_for 5 grep -qs '^listening on ' "$OUT/$name.out" ||
         die "synackd did not start; see $OUT/$name.err"
@@ -440,7 +442,7 @@ fi
     echo "cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo) x $(nproc)"
     echo "mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
     echo "kernel=$(uname -r)"
-    echo "synack=${BENCH_SYNACK_LABEL:-$(cd "$repo" && git describe --always --dirty 2>/dev/null)}"
+    echo "synack=${BENCH_SYNACK_LABEL:-$(cd "$repo" && git describe --always --dirty 2>/dev/null)}${BENCH_SYNACK_FLAGS:+ $BENCH_SYNACK_FLAGS}"
     echo "nginx=$(nginx -v 2>&1 | sed 's/.*nginx\///')"
     echo "wrk=$(wrk -v 2>&1 | head -n 1 | awk '{print $2}')"
     echo "rounds=$ROUNDS"
