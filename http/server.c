@@ -385,6 +385,12 @@ static enum step send_file_piece(struct http_conn *hc, size_t space)
     uint64_t left = body_left(hc);
     int n = tcp_send_area(hc->c, left < space ? (size_t)left : space, area);
     int64_t got = 0;
+    if (n == 0) {  /* the send buffer could not grow: out of memory */
+        log_bound(s, BOUND_MEMORY, "http: out of memory for a send buffer; connection reset "
+                  "(lower --snd-buf or --max-conns)");
+        tcp_abort(hc->c);
+        return STEP_GONE;
+    }
     size_t filled = 0;
     /* Straight into TCP's send buffer: each byte is copied once by the
      * read and once into the kernel, where going through a buffer of ours

@@ -134,7 +134,9 @@ int ring_areas(struct ring *r, struct ring_pool *p, uint32_t len, struct ring_ar
 
 void ring_commit(struct ring *r, uint32_t n)
 {
-    r->len += n <= ring_space(r) ? n : ring_space(r);
+    /* Only bytes inside the buffer can have been stored. */
+    uint32_t room = r->alloc - r->len;
+    r->len += n <= room ? n : room;
 }
 
 int ring_slices(const struct ring *r, uint32_t off, uint32_t len, struct slice out[2])

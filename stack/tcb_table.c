@@ -74,7 +74,7 @@ static void tcb_negotiate(struct tcb *t, const struct tcp_segment *syn)
      * (RFC 9293 §3.7.1: TCP header size includes options). */
     if (t->ts_ok)
         mss -= 12;
-    t->snd_mss = (uint16_t)(mss > 64 ? mss : 64);
+    t->snd_mss = (uint16_t)(mss > TCP_MIN_SEND_MSS ? mss : TCP_MIN_SEND_MSS);
 }
 
 struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,

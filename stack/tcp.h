@@ -60,6 +60,9 @@ enum tcp_state {
 #define TCP_KEEPALIVE_PROBES 9
 /* RFC 7323 §5.5: TS.Recent is invalid after 24 days of idleness. */
 #define TCP_PAWS_IDLE (24ULL * 24 * 3600 * USEC_PER_SEC)
+/* The fewest data bytes a segment may carry whatever the options: a peer
+ * announcing a tiny MSS still gets segments that make progress. */
+#define TCP_MIN_SEND_MSS 64
 #define TCP_MAX_LISTENERS 8
 
 /* The clocks a connection can have running. */
@@ -262,7 +265,7 @@ void tcp_send_ack(struct tcb *t);
 void tcp_send_challenge_ack(struct tcb *t);
 void tcp_send_rst(struct tcb *t);           /* <SEQ=SND.NXT><CTL=RST>, §3.10.5 */
 void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg);  /* §3.10.7.1 */
-void tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len);
+uint32_t tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len);
 void tcp_send_window_probe(struct tcb *t);
 void tcp_send_keepalive(struct tcb *t);
 void tcp_ack_owed(struct tcb *t, bool now); /* immediately, or within delack */

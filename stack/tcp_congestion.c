@@ -195,8 +195,7 @@ static void enter_recovery(struct tcb *t)
     if (r)
         len = min_u32(len, r->start - t->snd_una);
     t->rxt_mark_set = false;
-    tcp_send_retransmission(t, t->snd_una, len);
-    note_hole_resent(t, t->snd_una, len);
+    note_hole_resent(t, t->snd_una, tcp_send_retransmission(t, t->snd_una, len));
 }
 
 /* An ACK that moved SND.UNA forward by acked bytes. */
@@ -277,7 +276,9 @@ void cc_recovery_send(struct tcb *t)
     detect_lost_retransmissions(t);
     uint32_t seq, len;
     while (cc_send_allowance(t) >= t->snd_mss && sack_next_lost(t, &seq, &len)) {
-        tcp_send_retransmission(t, seq, len);
-        note_hole_resent(t, seq, len);
+        uint32_t sent = tcp_send_retransmission(t, seq, len);
+        if (sent == 0)
+            break;  /* nothing of it is queued: cannot happen below the SACKed data */
+        note_hole_resent(t, seq, sent);
     }
 }

@@ -89,6 +89,20 @@ static void note_sent(struct tcb *t, uint8_t flags, uint16_t wnd, uint32_t payle
         t->last_send = t->st->now;
 }
 
+/* Data bytes per segment now: the MSS less the SACK option our segments
+ * carry while out-of-order data is held (RFC 6691: options come out of
+ * the MSS; the timestamp's 12 bytes already came out of snd_mss).  Without
+ * this a full segment with SACK blocks outgrew the MTU, and at MTU 65535
+ * its IPv4 total length wrapped. */
+static uint32_t send_mss(const struct tcb *t)
+{
+    if (!t->sack_ok || t->ooo.n == 0)
+        return t->snd_mss;
+    uint32_t max = t->ts_ok ? TCP_SACK_BLOCKS_WITH_TS : TCP_MAX_SACK_BLOCKS;
+    uint32_t opt = 4 + 8 * (t->ooo.n < max ? t->ooo.n : max);  /* NOP, NOP, kind, length */
+    return t->snd_mss > opt + TCP_MIN_SEND_MSS ? t->snd_mss - opt : TCP_MIN_SEND_MSS;
+}
+
 /* Builds and sends one segment of connection t.  A SYN carries what was
  * negotiated, every segment a timestamp when they are on (RFC 7323 §3.2),
  * and an ACK carries SACK blocks while out-of-order data is held. */
@@ -118,7 +132,7 @@ static void tcb_emit(struct tcb *t, uint8_t flags, uint32_t seq,
         /* The kernel completes the sum or, delivering locally, trusts it,
          * so no byte of the payload is read here. */
         hlen = tcp_write_header_partial(tcp, &h, opts, optlen);
-        off.gso_size = paylen > t->snd_mss ? t->snd_mss : 0;
+        off.gso_size = paylen > send_mss(t) ? (uint16_t)send_mss(t) : 0;
         off.hdr_len = (uint16_t)(IPV4_HDR_LEN + hlen);
     } else {
         hlen = tcp_write_header(tcp, &h, opts, optlen, payload, npayload);
@@ -259,7 +273,7 @@ static bool nagle_applies(const struct tcb *t)
  * (§3.8.6.2.1) without a timer. */
 static bool nagle_holds(const struct tcb *t, uint32_t n)
 {
-    return n < t->snd_mss && nagle_applies(t) && t->snd_nxt != t->snd_una;
+    return n < send_mss(t) && nagle_applies(t) && t->snd_nxt != t->snd_una;
 }
 
 /* The most payload one segment may carry: one MSS, or with offload as many
@@ -270,11 +284,12 @@ static bool nagle_holds(const struct tcb *t, uint32_t n)
  * (docs/performance.md). */
 static uint32_t segment_max(const struct tcb *t)
 {
+    uint32_t mss = send_mss(t);
     if (!t->st->cfg.offload)
-        return t->snd_mss;
+        return mss;
     uint32_t room = STACK_GSO_MAX_PACKET - IPV4_HDR_LEN - TCP_HDR_LEN - TCP_MAX_OPT_LEN;
-    uint32_t k = room / t->snd_mss;
-    return k > 1 ? k * t->snd_mss : t->snd_mss;
+    uint32_t k = room / mss;
+    return k > 1 ? k * mss : mss;
 }
 
 /* A super-segment stands for full segments sent back to back; its short
@@ -282,8 +297,9 @@ static uint32_t segment_max(const struct tcb *t)
  * with their data in flight Nagle holds it unless it does not apply. */
 static uint32_t without_held_tail(const struct tcb *t, uint32_t n)
 {
-    uint32_t tail = n % t->snd_mss;
-    if (n > t->snd_mss && tail && nagle_applies(t))
+    uint32_t mss = send_mss(t);
+    uint32_t tail = n % mss;
+    if (n > mss && tail && nagle_applies(t))
         return n - tail;
     return n;
 }
@@ -349,20 +365,23 @@ static bool send_one_data_segment(struct tcb *t)
 }
 
 /* Resends [seq, seq+len) of the send queue (fast retransmit, recovery),
- * without moving SND.NXT.  A FIN inside the range goes again too. */
-void tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len)
+ * without moving SND.NXT, as one segment of at most send_mss() bytes; a
+ * FIN inside the range goes again too.  Returns the sequence space sent. */
+uint32_t tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len)
 {
     uint32_t off = seq - t->snd_una;
     uint32_t avail = t->sndq.len > off ? t->sndq.len - off : 0;
     uint32_t n = len < avail ? len : avail;
+    n = n < send_mss(t) ? n : send_mss(t);
     bool fin = t->fin_sent && seq + n == t->fin_seq && len > n;
     if (n == 0 && !fin)
-        return;
+        return 0;
     stack_count(t->st, EV_TCP_RETRANSMITS);
     trace_resend(t, seq, n, t->sack_ok ? "RFC 6675 §5" : "RFC 5681 §3.2, RFC 6582 §3.2",
                  __FILE__, __LINE__);
     t->rtt_timing = false;  /* Karn: a resent segment gives no sample */
     emit_data(t, seq, n, fin);
+    return n + fin;
 }
 
 /* RFC 9293 §3.8.6.1: with the peer's window at zero, keep sending one

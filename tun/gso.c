@@ -51,13 +51,15 @@ int gso_split(const struct slice *parts, int nparts, const struct stack_offload 
         emit(ctx, parts, nparts);
         return 1;
     }
+    if (nparts < 1 || nparts > 1 + STACK_MAX_SLICES || parts[0].len != off->hdr_len ||
+        off->csum_start != IPV4_HDR_LEN || off->hdr_len < IPV4_HDR_LEN + TCP_HDR_LEN ||
+        off->hdr_len > IPV4_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN ||
+        parts[0].data[9] != IPPROTO_TCP_NUM)
+        return 0;
     const uint8_t *ip = parts[0].data;
     size_t total = 0;
     for (int i = 0; i < nparts; i++)
         total += parts[i].len;
-    if (nparts < 1 || parts[0].len != off->hdr_len || off->csum_start != IPV4_HDR_LEN ||
-        off->hdr_len < IPV4_HDR_LEN + TCP_HDR_LEN || ip[9] != IPPROTO_TCP_NUM)
-        return 0;
     const uint8_t *tcp = ip + IPV4_HDR_LEN;
     uint32_t thl = off->hdr_len - IPV4_HDR_LEN;
     size_t paylen = total - off->hdr_len;

@@ -48,6 +48,7 @@ struct link {
     FILE *trace;
     uint64_t write_eagain; /* dropped: the TUN's queue to the kernel was full */
     uint64_t write_errors; /* dropped: any other write failure */
+    uint64_t split_errors; /* super-segments gso_split() could not cut up */
     struct impair *impair; /* --impair; NULL: packets go straight through */
     struct stack *st;      /* where impaired incoming packets are delivered */
 };
@@ -178,10 +179,18 @@ static void link_output(void *ctx, const struct slice *parts, int nparts,
                         const struct stack_offload *off) {
     struct link *l = ctx;
 
+    int segments = 1;
+
     if (l->impair != NULL)
-        gso_split(parts, nparts, off, impair_segment, l);
+        segments = gso_split(parts, nparts, off, impair_segment, l);
     else if (tun_write(l, parts, nparts, off) && l->cap != NULL)
-        gso_split(parts, nparts, off, capture_segment, l);
+        segments = gso_split(parts, nparts, off, capture_segment, l);
+    /* Never for the stack's own packets; if it happened, the impaired link
+     * would lose the packet and the capture would miss it: say so. */
+    if (segments == 0 && worth_logging(++l->split_errors))
+        fprintf(stderr, "synackd: a packet with offload could not be cut into segments, "
+                "so %s (%llu so far)\n", l->impair != NULL ? "it was dropped" :
+                "the capture misses it", (unsigned long long)l->split_errors);
 }
 
 /* One packet into the core, recorded as the core receives it.  The
@@ -239,8 +248,10 @@ static void print_counters(const struct stack *st, const struct link *l) {
     counters_format(stack_counters(st), buf, sizeof(buf));
     fprintf(stderr, "synackd counters:\n%s", buf);
     fprintf(stderr, "link:\n  %10llu  TUN writes dropped, queue full\n"
-            "  %10llu  TUN writes failed\n", (unsigned long long)l->write_eagain,
-            (unsigned long long)l->write_errors);
+            "  %10llu  TUN writes failed\n"
+            "  %10llu  super-segments not cut for the capture or --impair\n",
+            (unsigned long long)l->write_eagain, (unsigned long long)l->write_errors,
+            (unsigned long long)l->split_errors);
     if (l->impair != NULL) {
         impair_counters_format(l->impair, buf, sizeof(buf));
         fputs(buf, stderr);
@@ -486,8 +497,8 @@ static struct http_server *start_http(struct cli_options *o, struct site *site,
 
 int main(int argc, char **argv) {
     static struct cli_options o;
-    struct link l = {-1, 0, NULL, NULL, NULL, 0, 0, NULL, NULL};
-    struct site site = {-1, NULL, 0, 0, 0};
+    struct link l = {.tun_fd = -1};
+    struct site site = {.root_fd = -1};
     struct http_server *srv = NULL;
     struct tun_params tp;
     struct stack *st = NULL;

@@ -11,7 +11,7 @@ payload -- and only the number of packets handed to the link differs.
 Peer MSS 1460 with timestamps, so 1448 bytes of data per segment.
 """
 from util import (C_ISN, MS, TS_PERM, TCP, IP, Stack, describe, expect_seg, flags,
-                  handshake, out, payload, seq_add)
+                  handshake, out, payload, raw, sack_blocks, seq_add)
 
 C1 = seq_add(C_ISN, 1)
 MSS = 1448
@@ -108,3 +108,32 @@ def test_offload_changes_no_segment():
     # Written to the link: 29 packets without offload, 9 with: five
     # super-segments (10, 5, 5, 2 and 5 segments) and four single ones.
     assert (none, supers) == (0, 5), (none, supers)
+
+
+def test_sack_blocks_come_out_of_the_mss():
+    # While out-of-order data from the peer is held, every segment carries
+    # a SACK block (4 + 8 bytes beside the timestamp's 12): the data per
+    # segment shrinks by as much, so no segment outgrows the MTU (RFC
+    # 6691).  At MTU 65535 a full segment would otherwise need an IPv4
+    # total length above 65535.
+    opts = [("MSS", 0), ("SAckOK", b""), ("Timestamp", (1000, 0)), ("NOP", None),
+            ("WScale", 7)]
+    for mtu, offload in ((1500, 0), (1500, 1), (65535, 0), (65535, 1)):
+        opts[0] = ("MSS", mtu - 40)
+        with Stack(mtu=mtu, offload=offload, snd_buf=1 << 20, rcv_buf=1 << 20) as st:
+            c, s = handshake(st, options=opts, ts=1000, win=4000)   # 512,000 bytes
+            S1 = seq_add(s, 1)
+            c.send("PA", b"x" * 100, seq=seq_add(c.seq, 1000), t=5 * MS, win=4000)  # a hole
+            ack = out(st)
+            assert len(ack) == 1 and sack_blocks(ack[0], c.seq) == [(1000, 1100)], \
+                [describe(p) for p in ack]
+            st.advance(10 * MS)
+            stream = data(200000)
+            st.app_send(stream)
+            segs = out(st)
+            mss = mtu - 40 - 12 - 12          # timestamp, then NOP, NOP, SACK of one block
+            assert segs and all(len(payload(p)) == mss for p in segs), \
+                (mtu, offload, [len(payload(p)) for p in segs])
+            for k, p in enumerate(segs):
+                assert p[IP].len == len(raw(p)) <= mtu, (mtu, offload, p[IP].len, len(raw(p)))
+                expect_seg(p, "A", seq_add(S1, k * mss), c.seq, data=stream[k * mss:(k + 1) * mss])

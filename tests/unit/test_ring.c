@@ -309,6 +309,9 @@ START_TEST(areas_fill_in_place_across_wrap)
     ck_assert_uint_eq(ring_peek(&r, 0, out, sizeof out), 8);
     ck_assert_mem_eq(out, "cdefghij", 8);
     ck_assert_int_eq(ring_areas(&r, NULL, 1, a), 0);      /* full */
+    ring_consume(&r, 2);
+    ring_commit(&r, 100);                                 /* never past the buffer */
+    ck_assert_uint_eq(r.len, 8);
     ring_release(&r, NULL);
 }
 END_TEST

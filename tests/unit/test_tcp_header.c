@@ -8,6 +8,7 @@
 #include "stack/ipv4.h"
 #include "stack/tcp_header.h"
 #include "tests/unit/suites.h"
+#include "tun/gso.h"
 
 #define SRC 0x0a000001u
 #define DST 0x0a000002u
@@ -485,6 +486,60 @@ START_TEST(write_header_partial_is_completed_by_summing_the_segment)
 }
 END_TEST
 
+/* --- tun/gso.c: a super-segment cut as the kernel would ------------------ */
+
+static struct { uint8_t pkt[1600]; size_t len; } cut[8];
+static int ncut;
+
+static void keep_cut(void *ctx, const struct slice *parts, int n)
+{
+    (void)ctx;
+    ck_assert_int_lt(ncut, 8);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        memcpy(cut[ncut].pkt + at, parts[i].data, parts[i].len);
+        at += parts[i].len;
+    }
+    cut[ncut++].len = at;
+}
+
+/* 2500 bytes in two slices, gso_size 1000: segments of 1000, 1000 and 500
+ * with consecutive seq and IPv4 ID, PSH and FIN on the last only, every
+ * checksum complete; a packet whose headers do not match off is refused. */
+START_TEST(gso_split_cuts_like_the_kernel)
+{
+    static uint8_t payload[2500];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 7);
+    struct tcp_segment h = { .src = SRC, .dst = DST, .sport = 80, .dport = 40000,
+                             .seq = 1000, .ack = 9, .flags = TCP_ACK | TCP_PSH | TCP_FIN,
+                             .wnd = 500, .data_len = sizeof payload };
+    uint8_t hdr[IPV4_HDR_LEN + TCP_HDR_LEN];
+    uint32_t hl = tcp_write_header_partial(hdr + IPV4_HDR_LEN, &h, no_opts, 0);
+    ipv4_write_header(hdr, SRC, DST, IPPROTO_TCP_NUM, (uint16_t)(hl + sizeof payload), 77, true);
+    struct slice parts[3] = { { hdr, sizeof hdr }, { payload, 1700 }, { payload + 1700, 800 } };
+    struct stack_offload off = { sizeof hdr, IPV4_HDR_LEN, TCP_CSUM_OFFSET, 1000 };
+    ncut = 0;
+    ck_assert_int_eq(gso_split(parts, 3, &off, keep_cut, NULL), 3);
+    static const uint32_t lens[3] = { 1000, 1000, 500 };
+    for (int k = 0; k < 3; k++) {
+        struct ipv4_packet ip;
+        struct tcp_segment seg;
+        enum drop_reason why;
+        ck_assert(ipv4_parse(cut[k].pkt, cut[k].len, &ip, &why));
+        ck_assert_uint_eq(ip.id, 77 + k);
+        ck_assert(tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &seg, &why));
+        ck_assert_uint_eq(seg.seq, 1000 + 1000 * (uint32_t)k);
+        ck_assert_uint_eq(seg.data_len, lens[k]);
+        ck_assert_mem_eq(seg.data, payload + 1000 * k, lens[k]);
+        ck_assert_uint_eq(seg.flags, k == 2 ? (TCP_ACK | TCP_PSH | TCP_FIN) : TCP_ACK);
+    }
+    off.hdr_len = sizeof hdr + 4;  /* headers not as parts[0] holds them */
+    ck_assert_int_eq(gso_split(parts, 3, &off, keep_cut, NULL), 0);
+    ck_assert_int_eq(gso_split(parts, 0, &off, keep_cut, NULL), 0);
+}
+END_TEST
+
 START_TEST(flags_str_wireshark_style)
 {
     char b[48];
@@ -536,6 +591,7 @@ Suite *tcp_header_suite(void)
     tcase_add_test(tw, write_header_accepts_null_options_and_payload);
     tcase_add_test(tw, write_header_zeroes_urgent_and_sets_offset);
     tcase_add_test(tw, write_header_partial_is_completed_by_summing_the_segment);
+    tcase_add_test(tw, gso_split_cuts_like_the_kernel);
     tcase_add_test(tw, flags_str_wireshark_style);
     suite_add_tcase(s, tw);
     return s;
