@@ -87,11 +87,18 @@ static bool ring_reserve(struct ring *r, struct ring_pool *p, uint32_t need)
     return true;
 }
 
+/* Of len bytes from buffer offset at, how many lie before the buffer's end
+ * (the rest wrap to its start): every piece of a ring is one or two. */
+static uint32_t before_wrap(const struct ring *r, uint32_t at, uint32_t len)
+{
+    return r->alloc - at < len ? r->alloc - at : len;
+}
+
 /* Copies len bytes into the ring starting pos bytes past the head. */
 static void ring_store(struct ring *r, uint32_t pos, const void *data, uint32_t len)
 {
     uint32_t at = (r->head + pos) % r->alloc;
-    uint32_t first = r->alloc - at < len ? r->alloc - at : len;
+    uint32_t first = before_wrap(r, at, len);
     memcpy(r->buf + at, data, first);
     memcpy(r->buf, (const uint8_t *)data + first, len - first);
 }
@@ -124,7 +131,7 @@ int ring_areas(struct ring *r, struct ring_pool *p, uint32_t len, struct ring_ar
     if (len == 0 || !ring_reserve(r, p, r->len + len))
         return 0;
     uint32_t at = (r->head + r->len) % r->alloc;
-    uint32_t first = r->alloc - at < len ? r->alloc - at : len;
+    uint32_t first = before_wrap(r, at, len);
     out[0] = (struct ring_area){ r->buf + at, first };
     if (first == len)
         return 1;
@@ -144,7 +151,7 @@ int ring_slices(const struct ring *r, uint32_t off, uint32_t len, struct slice o
     if (len == 0 || off > r->len || len > r->len - off)
         return 0;
     uint32_t start = (r->head + off) % r->alloc;
-    uint32_t first = r->alloc - start < len ? r->alloc - start : len;
+    uint32_t first = before_wrap(r, start, len);
     out[0] = (struct slice){ r->buf + start, first };
     if (first == len)
         return 1;

@@ -178,7 +178,6 @@ static void impair_segment(void *ctx, const struct slice *parts, int nparts) {
 static void link_output(void *ctx, const struct slice *parts, int nparts,
                         const struct stack_offload *off) {
     struct link *l = ctx;
-
     int segments = 1;
 
     if (l->impair != NULL)
