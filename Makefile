@@ -23,6 +23,8 @@ HTTP_SRC  := $(sort $(wildcard http/*.c))
 TUN_SRC   := $(sort $(wildcard tun/*.c))
 CORE_SRC  := $(STACK_SRC) $(HTTP_SRC)
 HDRS      := $(wildcard stack/*.h http/*.h tun/*.h)
+# io_uring carries the TUN's packets in batches (tun/tun_batch.c).
+TUN_LIBS  := -luring
 
 BUILD := build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -32,12 +34,12 @@ all: $(BUILD)/synackd
 
 $(BUILD)/synackd: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(INC) -DSYNACK_VERSION='"$(VERSION)"' \
-		$(CORE_SRC) $(TUN_SRC) -o $@
+		$(CORE_SRC) $(TUN_SRC) $(TUN_LIBS) -o $@
 
 # The same daemon under the sanitizers, for the end-to-end suite.
 $(BUILD)/synackd-san: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) -DSYNACK_VERSION='"$(VERSION)"' \
-		$(CORE_SRC) $(TUN_SRC) -o $@
+		$(CORE_SRC) $(TUN_SRC) $(TUN_LIBS) -o $@
 
 # The pure core as a shared library, driven by the scapy harness through ctypes.
 $(BUILD)/libsynack.so: $(CORE_SRC) tun/gso.c tests/packet/harness.c $(HDRS) | $(BUILD)
@@ -94,7 +96,7 @@ clean:
 # The same daemon built with clang: the code must be warning-free under both.
 $(BUILD)/synackd-clang: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
 	clang $(CSTD) $(WARN) -O2 $(INC) -DSYNACK_VERSION='"$(VERSION)"' \
-		$(CORE_SRC) $(TUN_SRC) -o $@
+		$(CORE_SRC) $(TUN_SRC) $(TUN_LIBS) -o $@
 
 # Benchmarks (root, not part of `make test`): docs/performance.md.
 .PHONY: bench bench-deps

@@ -5,6 +5,7 @@
 exec "$(dirname "$0")/../tests/debian_packages.sh" "synack bench" "" \
   "gcc:gcc" \
   "make:make" \
+  "liburing-dev:/usr/include/liburing.h" \
   "wrk:wrk" \
   "nginx:nginx" \
   "iproute2:ip" \

@@ -8,6 +8,7 @@ exec "$(dirname "$0")/debian_packages.sh" synack \
   "make:make" \
   "pkg-config:pkg-config" \
   "check:/usr/include/check.h" \
+  "liburing-dev:/usr/include/liburing.h" \
   "python3-scapy:/usr/lib/python3/dist-packages/scapy/__init__.py" \
   "tshark:tshark" \
   "iproute2:ip" \

@@ -49,7 +49,7 @@ enum {
     OPT_MAX_BODY,
     OPT_IMPAIR,
     OPT_MIN_RTO, OPT_DELACK, OPT_NO_NAGLE, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
-    OPT_TRACE_RING, OPT_NO_OFFLOAD,
+    OPT_TRACE_RING, OPT_NO_OFFLOAD, OPT_NO_IO_URING,
 };
 
 static const struct option long_options[] = {
@@ -85,6 +85,7 @@ static const struct option long_options[] = {
     {"delack-ms", required_argument, NULL, OPT_DELACK},
     {"no-nagle", no_argument, NULL, OPT_NO_NAGLE},
     {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
+    {"no-io-uring", no_argument, NULL, OPT_NO_IO_URING},
     {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"user-timeout", required_argument, NULL, OPT_USER_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
@@ -189,6 +190,8 @@ void cli_usage(FILE *out) {
         "  --no-offload          one TUN write per segment, checksum computed here\n"
         "                        (default: GSO super-segments, checksum left to\n"
         "                        the kernel)\n"
+        "  --no-io-uring         one system call per TUN packet (default: reads\n"
+        "                        and writes batched through io_uring)\n"
         "  --keepalive SECONDS   probe a connection idle this long, 1..%d\n"
         "                        (default off)\n"
         "  --user-timeout SECONDS  reset a connection whose data stays unacked\n"
@@ -445,6 +448,7 @@ static int apply_option(struct cli_options *o, struct seen *seen, int c,
     case OPT_TRACE: o->trace_path = arg; ok = true; break;
     case OPT_NO_NAGLE: o->cfg.nagle = false; ok = true; break;
     case OPT_NO_OFFLOAD: o->cfg.offload = false; ok = true; break;
+    case OPT_NO_IO_URING: o->io_uring = false; ok = true; break;
     case OPT_ACCESS_LOG: o->access_log_path = arg; ok = true; break;
     case 'h': cli_usage(stdout); return CLI_EXIT_OK;
     case 'V': printf("synackd %s\n", SYNACK_VERSION); return CLI_EXIT_OK;
@@ -532,6 +536,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv) {
     stack_config_defaults(&o->cfg);
     o->cfg.trace_level = TRACE_OFF;
     o->cfg.offload = true; /* the TUN is opened with IFF_VNET_HDR unless --no-offload */
+    o->io_uring = true;
     strcpy(o->tun_name, CLI_DEFAULT_TUN);
     o->tun_addr = CLI_DEFAULT_TUN_ADDR;
     o->tun_prefix = CLI_DEFAULT_TUN_PREFIX;

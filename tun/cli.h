@@ -34,6 +34,7 @@ struct cli_options {
     struct http_config http;   /* --idle-timeout, --header-timeout, --max-... */
     const char *access_log_path; /* --access-log; "-" is stdout, NULL for none */
     uint32_t trace_ring;       /* --trace-ring: records kept for GET /trace; 0 = off */
+    bool io_uring;             /* TUN I/O batched through io_uring; --no-io-uring */
 };
 
 /* What cli_parse() returns: run, or leave with that exit status. */

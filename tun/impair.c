@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stack/counters.h"
 #include "stack/tcp_header.h"
 #include "tun/impair.h"
 
@@ -301,7 +302,7 @@ static void queue_full(struct impair *im, enum impair_dir dir, const struct slic
 
     im->count[dir].queue_full++;
     trace_decision(im, TRACE_STATES, dir, "queue-full drop", parts, nparts, now);
-    if (im->hooks.log != NULL && (n & (n - 1)) == 0) {
+    if (im->hooks.log != NULL && counter_log_due(n)) {
         snprintf(line, sizeof(line), "impairment queue full (%d packets or %u bytes "
                  "held, IMPAIR_MAX_HELD/_BYTES): packet dropped (%llu so far)",
                  IMPAIR_MAX_HELD, IMPAIR_MAX_HELD_BYTES, (unsigned long long)n);

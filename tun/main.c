@@ -1,7 +1,8 @@
 /*
  * main.c -- synackd: the link between the kernel and the pure core.  Packets
  * read from the TUN go into stack_input(); packets the core emits come out of
- * link_output() into writev().  One thread, one epoll: the TUN fd, a signalfd
+ * link_output() to the TUN, batched (tun/tun_batch.c).  One thread, one sleep:
+ * the TUN fd, a signalfd
  * and the core's next timer deadline are everything that can wake us, so the
  * whole process is a single loop a reader can follow.
  */
@@ -12,10 +13,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <linux/virtio_net.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "http/server.h"
@@ -27,6 +26,7 @@
 #include "tun/impair.h"
 #include "tun/site_files.h"
 #include "tun/trace_ring.h"
+#include "tun/tun_batch.h"
 #include "tun/tun_device.h"
 
 #ifndef SYNACK_VERSION
@@ -34,20 +34,17 @@
 #endif
 
 #define READ_BURST 64          /* packets per wake-up, so timers and signals get a turn */
-/* The largest IPv4 datagram, plus one, after its virtio_net_hdr. */
-#define READ_BUF_SIZE (sizeof(struct virtio_net_hdr) + 65536)
 #define SHUTDOWN_GRACE_USEC (3 * USEC_PER_SEC) /* for FINs to be acked */
 #define COUNTERS_BUF_SIZE 8192
 #define TRIM_INTERVAL_USEC USEC_PER_SEC /* heap trims at most this often */
 
 struct link {
     int tun_fd;
+    struct tun_batch *io;  /* every read and write of tun_fd */
     size_t vnet_len;       /* bytes of virtio_net_hdr before each packet; 0: none */
     struct capture *cap;   /* --pcap; NULL for none */
     struct trace_ring *ring; /* --trace-ring, for GET /trace; NULL when 0 */
     FILE *trace;
-    uint64_t write_eagain; /* dropped: the TUN's queue to the kernel was full */
-    uint64_t write_errors; /* dropped: any other write failure */
     uint64_t split_errors; /* super-segments gso_split() could not cut up */
     struct impair *impair; /* --impair; NULL: packets go straight through */
     struct stack *st;      /* where impaired incoming packets are delivered */
@@ -90,13 +87,6 @@ struct shutdown {
     usec_t deadline;
 };
 
-static uint8_t read_buf[READ_BUF_SIZE];
-
-/* Log the 1st, 2nd, 4th, 8th... occurrence: visible, but never a flood. */
-static bool worth_logging(uint64_t count) {
-    return (count & (count - 1)) == 0;
-}
-
 /* The virtio_net_hdr that tells the kernel how to finish a packet: its
  * checksum from csum_start on, and for a super-segment, the size of the
  * segments its TCP is to take it as (Linux: virtio_net_hdr_to_skb()).
@@ -118,39 +108,21 @@ static struct virtio_net_hdr vnet_header(const struct stack_offload *off) {
     return h;
 }
 
-/* A TUN write is a whole packet or nothing; when the kernel cannot take it
- * we drop it, exactly like a full NIC queue, and TCP's retransmission
- * recovers.  Blocking here would stall every connection.  True when sent. */
+/* One packet to the TUN, led by its virtio_net_hdr when the TUN has one.
+ * False when it is known to be dropped already (tun/tun_batch.h). */
 static bool tun_write(struct link *l, const struct slice *parts, int nparts,
                       const struct stack_offload *off) {
     struct iovec iov[1 + STACK_MAX_SLICES];
     struct virtio_net_hdr vh = vnet_header(off);
-    size_t total = l->vnet_len;
     int niov = 0;
-    ssize_t n;
 
     if (nparts > STACK_MAX_SLICES)
         nparts = STACK_MAX_SLICES; /* the core promises never to; stay in bounds */
     if (l->vnet_len > 0)
         iov[niov++] = (struct iovec){&vh, l->vnet_len};
-    for (int i = 0; i < nparts; i++) {
-        iov[niov].iov_base = (void *)parts[i].data; /* writev() only reads it */
-        iov[niov++].iov_len = parts[i].len;
-        total += parts[i].len;
-    }
-    n = writev(l->tun_fd, iov, niov);
-    if (n == (ssize_t)total) {
-        return true;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (worth_logging(++l->write_eagain))
-            fprintf(stderr, "synackd: TUN queue full, packet dropped (%llu so far)\n",
-                    (unsigned long long)l->write_eagain);
-    } else if (worth_logging(++l->write_errors)) {
-        fprintf(stderr, "synackd: TUN write failed: %s, packet dropped (%llu so far)\n",
-                n < 0 ? strerror(errno) : "short write",
-                (unsigned long long)l->write_errors);
-    }
-    return false;
+    for (int i = 0; i < nparts; i++) /* only read: the cast drops const for iovec */
+        iov[niov++] = (struct iovec){(void *)parts[i].data, parts[i].len};
+    return tun_batch_write(l->io, iov, niov);
 }
 
 /* gso_split()'s hooks: each wire segment of what the stack emitted. */
@@ -186,7 +158,7 @@ static void link_output(void *ctx, const struct slice *parts, int nparts,
         segments = gso_split(parts, nparts, off, capture_segment, l);
     /* Never for the stack's own packets; if it happened, the impaired link
      * would lose the packet and the capture would miss it: say so. */
-    if (segments == 0 && worth_logging(++l->split_errors))
+    if (segments == 0 && counter_log_due(++l->split_errors))
         fprintf(stderr, "synackd: a packet with offload could not be cut into segments, "
                 "so %s (%llu so far)\n", l->impair != NULL ? "it was dropped" :
                 "the capture misses it", (unsigned long long)l->split_errors);
@@ -243,13 +215,14 @@ static void link_log(void *ctx, const char *line) {
 
 static void print_counters(const struct stack *st, const struct link *l) {
     static char buf[COUNTERS_BUF_SIZE];
+    const struct tun_batch_counters *tc = tun_batch_counters(l->io);
 
     counters_format(stack_counters(st), buf, sizeof(buf));
     fprintf(stderr, "synackd counters:\n%s", buf);
     fprintf(stderr, "link:\n  %10llu  TUN writes dropped, queue full\n"
             "  %10llu  TUN writes failed\n"
             "  %10llu  super-segments not cut for the capture or --impair\n",
-            (unsigned long long)l->write_eagain, (unsigned long long)l->write_errors,
+            (unsigned long long)tc->write_eagain, (unsigned long long)tc->write_errors,
             (unsigned long long)l->split_errors);
     if (l->impair != NULL) {
         impair_counters_format(l->impair, buf, sizeof(buf));
@@ -301,39 +274,39 @@ static void handle_signals(int sfd, struct stack *st, struct link *l,
     }
 }
 
-/* Reads until the TUN is empty or the burst is spent.  -1 when the TUN is
- * gone (e.g. `ip link del`): nothing more can arrive, so the loop ends. */
+/* Reads until the TUN is empty or the burst is spent; what the packets
+ * cause waits in the batch and goes out with the next read or flush.  -1
+ * when the TUN is gone (e.g. `ip link del`): nothing more can arrive, so
+ * the loop ends. */
 static int drain_tun(struct link *l) {
     const uint8_t *pkt;
+    bool drained = false;
     size_t len;
-    ssize_t n;
     usec_t now;
+    int n;
 
-    for (int i = 0; i < READ_BURST; i++) {
-        n = read(l->tun_fd, read_buf, sizeof(read_buf));
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            return 0;
-        if (n <= 0) {
-            fprintf(stderr, "synackd: TUN read failed: %s (was the device removed?)\n",
-                    n < 0 ? strerror(errno) : "end of file");
+    for (int got = 0; got < READ_BURST && !drained; got += n) {
+        if ((n = tun_batch_read(l->io, READ_BURST - got, &drained)) < 0)
             return -1;
+        for (int i = 0; i < n; i++) {
+            pkt = tun_batch_packet(l->io, i, &len);
+            if (len < l->vnet_len)
+                continue; /* cannot happen: the kernel always writes the header */
+            /* Without TUNSETOFFLOAD the header says nothing: the kernel
+             * hands us whole segments with complete checksums. */
+            pkt += l->vnet_len;
+            len -= l->vnet_len;
+            now = clock_now_usec();
+            if (l->impair != NULL)
+                impair_packet(l->impair, IMPAIR_IN, &(struct slice){pkt, len}, 1, now);
+            else
+                link_input(l, pkt, len, now);
         }
-        if ((size_t)n < l->vnet_len)
-            continue; /* cannot happen: the kernel always writes the header */
-        /* Without TUNSETOFFLOAD the header says nothing: the kernel hands
-         * us whole segments with complete checksums. */
-        pkt = read_buf + l->vnet_len;
-        len = (size_t)n - l->vnet_len;
-        now = clock_now_usec();
-        if (l->impair != NULL)
-            impair_packet(l->impair, IMPAIR_IN, &(struct slice){pkt, len}, 1, now);
-        else
-            link_input(l, pkt, len, now);
     }
     return 0;
 }
 
-/* epoll's timeout: until the next timer, held packet's release, heap trim or
+/* The sleep's timeout: until the next timer, held packet's release, heap trim or
  * the shutdown deadline, in ms rounded up so we never wake a hair early and spin. */
 static int loop_timeout(const struct link *l, const struct shutdown *sd,
                         const struct heap_trim *ht, usec_t now) {
@@ -356,52 +329,31 @@ static int loop_timeout(const struct link *l, const struct shutdown *sd,
 }
 
 /* The event loop.  Returns synackd's exit status. */
-static int run(struct stack *st, struct link *l, int ep, int sfd) {
+static int run(struct stack *st, struct link *l, int sfd) {
     struct shutdown sd = {false, 0};
     struct heap_trim ht = {0, 0};
-    struct epoll_event ev[2];
     usec_t now;
-    int n;
+    int wake;
 
     l->st = st;
     for (;;) {
         now = clock_now_usec();
         if (sd.stopping && (stack_conn_count(st) == 0 || now >= sd.deadline))
             return 0;
-        n = epoll_wait(ep, ev, 2, loop_timeout(l, &sd, &ht, now));
-        if (n < 0 && errno != EINTR) {
-            fprintf(stderr, "synackd: epoll_wait failed: %s\n", strerror(errno));
+        /* What the last turn sent leaves here, then the loop sleeps. */
+        if ((wake = tun_batch_wait(l->io, loop_timeout(l, &sd, &ht, now))) < 0)
             return 1;
-        }
-        for (int i = 0; i < n; i++) {
-            if (ev[i].data.fd == sfd)
-                handle_signals(sfd, st, l, &sd);
-            else if (drain_tun(l) < 0)
-                return 1;
-        }
+        if (wake & TUN_WAKE_SIGNAL)
+            handle_signals(sfd, st, l, &sd);
+        if ((wake & TUN_WAKE_PACKETS) && drain_tun(l) < 0)
+            return 1;
         if (l->impair != NULL)
             impair_release(l->impair, clock_now_usec());
         now = clock_now_usec();
         stack_tick(st, now);
         capture_settle(l->cap);
-        trim_if_shrunk(&ht, st, n == 0, now);
+        trim_if_shrunk(&ht, st, wake == 0, now);
     }
-}
-
-static int epoll_open(int tun_fd, int sfd) {
-    struct epoll_event ev;
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-
-    memset(&ev, 0, sizeof(ev));
-    ev.events = EPOLLIN;
-    ev.data.fd = tun_fd;
-    if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, tun_fd, &ev) == 0) {
-        ev.data.fd = sfd;
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) == 0)
-            return ep;
-    }
-    fprintf(stderr, "synackd: cannot set up epoll: %s\n", strerror(errno));
-    return -1;
 }
 
 /* --impair: decisions are traced through the same trace as the core's. */
@@ -501,7 +453,7 @@ int main(int argc, char **argv) {
     struct http_server *srv = NULL;
     struct tun_params tp;
     struct stack *st = NULL;
-    int sfd = -1, ep = -1, rc;
+    int sfd = -1, rc;
 
     if ((rc = cli_parse(&o, argc, argv)) != CLI_RUN)
         return rc;
@@ -513,11 +465,13 @@ int main(int argc, char **argv) {
     if ((l.tun_fd = tun_open(&tp)) < 0)
         goto out;
     l.vnet_len = o.cfg.offload ? sizeof(struct virtio_net_hdr) : 0;
-    if ((ep = epoll_open(l.tun_fd, sfd)) < 0 || (st = start_stack(&o, &l, srv)) == NULL)
+    if ((l.io = tun_batch_new(l.tun_fd, sfd, o.io_uring)) == NULL ||
+        (st = start_stack(&o, &l, srv)) == NULL)
         goto out;
 
-    rc = run(st, &l, ep, sfd);
+    rc = run(st, &l, sfd);
     stack_abort_all(st, clock_now_usec());
+    tun_batch_flush(l.io); /* the RSTs */
     capture_settle(l.cap);
     print_counters(st, &l);
 
@@ -533,8 +487,7 @@ out:
     http_server_free(srv);
     trace_ring_free(l.ring);
     site_close(&site);
-    if (ep >= 0)
-        close(ep);
+    tun_batch_free(l.io);
     if (l.tun_fd >= 0)
         close(l.tun_fd);
     if (sfd >= 0)

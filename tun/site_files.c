@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "http/conditional.h"
+#include "stack/counters.h"
 #include "tun/clock.h"
 #include "tun/site_files.h"
 
@@ -54,11 +55,6 @@ struct site_file {
     uint64_t used;      /* the cache's stamp when last handed out */
     uint8_t *bytes;     /* a small file's content, read when cached; or NULL */
 };
-
-/* Log the 1st, 2nd, 4th, 8th... occurrence: visible, but never a flood. */
-static int worth_logging(uint64_t count) {
-    return (count & (count - 1)) == 0;
-}
 
 /* The fallback: is the file behind fd inside the root? */
 static int beneath_root(int root_fd, int fd) {
@@ -113,12 +109,12 @@ static enum http_open_result open_fresh(struct site *s, const char *path, struct
         if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG || errno == ELOOP)
             return HTTP_OPEN_NOT_FOUND;
         if (errno == EXDEV || errno == EACCES || errno == EPERM) {
-            if (errno == EXDEV && worth_logging(++s->cache->escapes))
+            if (errno == EXDEV && counter_log_due(++s->cache->escapes))
                 fprintf(stderr, "synackd: http: refused %s: it resolves outside the root "
                         "(%llu so far)\n", path, (unsigned long long)s->cache->escapes);
             return HTTP_OPEN_FORBIDDEN;
         }
-        if (worth_logging(++s->cache->open_errors))
+        if (counter_log_due(++s->cache->open_errors))
             fprintf(stderr, "synackd: http: cannot open %s: %s (%llu so far)\n", path,
                     strerror(errno), (unsigned long long)s->cache->open_errors);
         return HTTP_OPEN_ERROR;
@@ -200,7 +196,7 @@ static int cache_slot(struct site *s) {
         if (s->cache->entry[i]->used < s->cache->entry[lru]->used)
             lru = i;
     }
-    if (worth_logging(++s->cache->evictions))
+    if (counter_log_due(++s->cache->evictions))
         fprintf(stderr, "synackd: http: open-file cache full (%d files): closed the least "
                 "recently used (%llu so far)\n", SITE_FILE_CACHE_ENTRIES,
                 (unsigned long long)s->cache->evictions);
@@ -215,7 +211,7 @@ static struct site_file *cache_add(struct site *s, const char *path, uint32_t ha
     char *key = strdup(path);
 
     if (f == NULL || key == NULL) {
-        if (worth_logging(++s->cache->open_errors))
+        if (counter_log_due(++s->cache->open_errors))
             fprintf(stderr, "synackd: http: out of memory caching %s (%llu so far)\n", path,
                     (unsigned long long)s->cache->open_errors);
         close(opened->fd);
