@@ -103,7 +103,7 @@ $(BUILD)/synackd-clang: $(CORE_SRC) $(TUN_SRC) $(HDRS) | $(BUILD)
 BENCH_TOOLS := $(BUILD)/bench/tun_ceiling $(BUILD)/bench/idle_conns
 $(BUILD)/bench/%: bench/%.c | $(BUILD)
 	mkdir -p $(BUILD)/bench
-	$(CC) $(CSTD) $(WARN) -O2 -g $< -o $@
+	$(CC) $(CSTD) $(WARN) -O2 -g $< $(TUN_LIBS) -o $@
 bench-deps:
 	@bench/deps.sh
 bench: bench-deps $(BUILD)/synackd $(BENCH_TOOLS)

@@ -26,6 +26,11 @@
  * One line per size on stdout:
  *   ceiling mode=csum size=1500 packets=1288448 seconds=3.002 pps=429215 MBps=643.8 failed=0
  * (MB = 10^6 bytes of whole packets, headers included.)
+ *
+ * With TUN_CEILING_BATCH=N in the environment (1..64) the writes go N per
+ * io_uring_enter() instead, as synackd's do (tun/tun_batch.c): the same
+ * kernel work per packet without a system call each; the line then says
+ * batch=N.  `make bench` measures the one-write() ceiling only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,10 +48,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <liburing.h>
+
 #define TUN_NAME "ceil0"
 #define MAX_PKT 65535
 #define MIN_PKT 28 /* IPv4 + UDP headers */
 #define DISCARD_PORT 9
+#define MAX_BATCH 64
 
 static uint8_t pkt[MAX_PKT];
 
@@ -174,7 +182,45 @@ static int sink_open(int csum) {
     return s;
 }
 
-static int measure(int fd, double seconds, int csum, size_t size) {
+/* One write's result against the packet's size. */
+static void count(long res, size_t size, uint64_t *sent, uint64_t *failed) {
+    if (res == (long)size)
+        (*sent)++;
+    else if (++*failed == 1)
+        fprintf(stderr, "tun_ceiling: write %zu bytes: %s\n", size,
+                res < 0 ? strerror((int)-res) : "short write");
+}
+
+/* 256 writes, one write() each. */
+static void write_plain(int fd, size_t size, uint64_t *sent, uint64_t *failed) {
+    for (int i = 0; i < 256; i++) {
+        ssize_t n = write(fd, pkt, size);
+
+        count(n < 0 ? -(long)errno : (long)n, size, sent, failed);
+    }
+}
+
+/* About 256 writes, batch per io_uring_enter(). */
+static void write_batched(struct io_uring *ring, int fd, int batch, size_t size,
+                          uint64_t *sent, uint64_t *failed) {
+    struct io_uring_cqe *cqe;
+    unsigned head, seen;
+
+    for (int k = 0; k < 256 / batch; k++) {
+        for (int i = 0; i < batch; i++)
+            io_uring_prep_write(io_uring_get_sqe(ring), fd, pkt, (unsigned)size, 0);
+        io_uring_submit_and_wait(ring, (unsigned)batch);
+        seen = 0;
+        io_uring_for_each_cqe(ring, head, cqe) {
+            count(cqe->res, size, sent, failed);
+            seen++;
+        }
+        io_uring_cq_advance(ring, seen);
+    }
+}
+
+static int measure(int fd, double seconds, int csum, size_t size, int batch,
+                   struct io_uring *ring) {
     uint64_t sent = 0, failed = 0;
     double start, end, elapsed;
 
@@ -183,24 +229,25 @@ static int measure(int fd, double seconds, int csum, size_t size) {
     end = start + seconds;
     do {
         /* Check the clock every 256 writes: cheap next to a system call. */
-        for (int i = 0; i < 256; i++) {
-            if (write(fd, pkt, size) == (ssize_t)size)
-                sent++;
-            else if (++failed == 1)
-                fprintf(stderr, "tun_ceiling: write %zu bytes: %s\n", size, strerror(errno));
-        }
+        if (batch > 0)
+            write_batched(ring, fd, batch, size, &sent, &failed);
+        else
+            write_plain(fd, size, &sent, &failed);
     } while (now_sec() < end);
     elapsed = now_sec() - start;
-    printf("ceiling mode=%s size=%zu packets=%llu seconds=%.3f pps=%.0f MBps=%.1f failed=%llu\n",
+    printf("ceiling mode=%s size=%zu packets=%llu seconds=%.3f pps=%.0f MBps=%.1f failed=%llu",
            csum ? "csum" : "nocsum", size, (unsigned long long)sent, elapsed, (double)sent / elapsed,
            (double)sent * (double)size / elapsed / 1e6, (unsigned long long)failed);
+    printf(batch > 0 ? " batch=%d\n" : "\n", batch);
     fflush(stdout);
     return failed > sent / 100 ? -1 : 0;
 }
 
 int main(int argc, char **argv) {
+    const char *b = getenv("TUN_CEILING_BATCH");
+    struct io_uring ring;
     double seconds;
-    int fd, sink, csum, rc = 0;
+    int fd, sink, csum, batch = b != NULL ? atoi(b) : 0, rc = 0;
 
     if (argc < 4 || (strcmp(argv[2], "csum") != 0 && strcmp(argv[2], "nocsum") != 0)) {
         fprintf(stderr, "usage: tun_ceiling SECONDS csum|nocsum SIZE...\n");
@@ -212,6 +259,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tun_ceiling: SECONDS must be in (0, 60]\n");
         return 2;
     }
+    if (b != NULL && (batch < 1 || batch > MAX_BATCH)) {
+        fprintf(stderr, "tun_ceiling: TUN_CEILING_BATCH must be in 1..%d\n", MAX_BATCH);
+        return 2;
+    }
+    if (batch > 0 && (rc = io_uring_queue_init(MAX_BATCH, &ring, 0)) < 0) {
+        fprintf(stderr, "tun_ceiling: io_uring: %s\n", strerror(-rc));
+        return 1;
+    }
     if ((fd = tun_open()) < 0 || (sink = sink_open(csum)) < 0)
         return 1;
     for (int i = 3; i < argc; i++) {
@@ -221,10 +276,12 @@ int main(int argc, char **argv) {
             fprintf(stderr, "tun_ceiling: size %s not in %d..%d\n", argv[i], MIN_PKT, MAX_PKT);
             return 2;
         }
-        if (measure(fd, seconds, csum, (size_t)size) < 0)
+        if (measure(fd, seconds, csum, (size_t)size, batch, &ring) < 0)
             rc = 1;
     }
     close(sink);
     close(fd);
+    if (batch > 0)
+        io_uring_queue_exit(&ring);
     return rc;
 }

@@ -35,6 +35,10 @@ struct http_file_info {
      * for each response. */
     char etag[HTTP_ETAG_LEN];
     char last_modified[HTTP_DATE_LEN];
+    /* Its media type, http_mime_type() of the path it was opened by (a
+     * host that keeps files open finds it once per file); NULL: looked up
+     * for each response. */
+    const char *content_type;
 };
 
 enum http_open_result {

@@ -152,7 +152,7 @@ void http_static_plan(const struct http_host *host, const struct http_parser *re
     }
     r->send_body = send_body;
     r->has_length = true;
-    r->content_type = http_mime_type(path);
+    r->content_type = fi.content_type ? fi.content_type : http_mime_type(path);
     set_validators(&fi, r, &v);
     switch (http_preconditions(req, &v)) {
     case HTTP_PRECOND_FAILED:

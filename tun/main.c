@@ -288,6 +288,7 @@ static int drain_tun(struct link *l) {
     for (int got = 0; got < READ_BURST && !drained; got += n) {
         if ((n = tun_batch_read(l->io, READ_BURST - got, &drained)) < 0)
             return -1;
+        now = clock_now_usec(); /* the batch was read in one call */
         for (int i = 0; i < n; i++) {
             pkt = tun_batch_packet(l->io, i, &len);
             if (len < l->vnet_len)
@@ -296,7 +297,6 @@ static int drain_tun(struct link *l) {
              * hands us whole segments with complete checksums. */
             pkt += l->vnet_len;
             len -= l->vnet_len;
-            now = clock_now_usec();
             if (l->impair != NULL)
                 impair_packet(l->impair, IMPAIR_IN, &(struct slice){pkt, len}, 1, now);
             else

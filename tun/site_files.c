@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "http/conditional.h"
+#include "http/mime.h"
 #include "stack/counters.h"
 #include "tun/clock.h"
 #include "tun/site_files.h"
@@ -224,6 +225,7 @@ static struct site_file *cache_add(struct site *s, const char *path, uint32_t ha
     f->hash = hash;
     f->bytes = read_small(f);
     http_file_validators(&f->info);  /* once per file, not per response */
+    f->info.content_type = http_mime_type(path);
     s->cache->entry[cache_slot(s)] = f;
     return f;
 }

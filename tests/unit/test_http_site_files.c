@@ -98,6 +98,7 @@ START_TEST(cached_until_rechecked)
     ck_assert_uint_eq(fi.size, 3);
     ck_assert_int_eq(fi.etag[0], '"');  /* validators made once, with the entry */
     ck_assert_uint_eq(strlen(fi.last_modified), HTTP_DATE_LEN - 1);
+    ck_assert_str_eq(fi.content_type, "text/plain; charset=utf-8"); /* found once too */
     ck_assert_str_eq(content(h), "one");
     host.close(host.ctx, h);
     ck_assert_ptr_eq(open_ok("a.txt", &fi), h);  /* a hit: not opened again */
