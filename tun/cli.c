@@ -17,6 +17,7 @@
 
 #include "tun/cli.h"
 #include "tun/trace_ring.h"
+#include "tun/tun_batch.h"
 
 #ifndef SYNACK_VERSION
 #define SYNACK_VERSION "unknown" /* the Makefile always defines it */
@@ -49,7 +50,7 @@ enum {
     OPT_MAX_BODY,
     OPT_IMPAIR,
     OPT_MIN_RTO, OPT_DELACK, OPT_NO_NAGLE, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
-    OPT_TRACE_RING, OPT_NO_OFFLOAD, OPT_NO_IO_URING,
+    OPT_TRACE_RING, OPT_NO_OFFLOAD, OPT_NO_IO_URING, OPT_COALESCE,
 };
 
 static const struct option long_options[] = {
@@ -86,6 +87,7 @@ static const struct option long_options[] = {
     {"no-nagle", no_argument, NULL, OPT_NO_NAGLE},
     {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
     {"no-io-uring", no_argument, NULL, OPT_NO_IO_URING},
+    {"coalesce-usec", required_argument, NULL, OPT_COALESCE},
     {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"user-timeout", required_argument, NULL, OPT_USER_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
@@ -192,12 +194,16 @@ void cli_usage(FILE *out) {
         "                        the kernel)\n"
         "  --no-io-uring         one system call per TUN packet (default: reads\n"
         "                        and writes batched through io_uring)\n"
+        "  --coalesce-usec USEC  while packets keep coming, sleep this long and\n"
+        "                        read what came, 0 (wake for each)..%d\n"
+        "                        (default %d; io_uring only)\n"
         "  --keepalive SECONDS   probe a connection idle this long, 1..%d\n"
         "                        (default off)\n"
         "  --user-timeout SECONDS  reset a connection whose data stays unacked\n"
         "                        this long, 1..%d (default off: --max-retries)\n",
         CLI_MIN_RTO_MS, CLI_MAX_RTO_MS, (int)(STACK_DEFAULT_MIN_RTO / 1000),
         (int)(STACK_MAX_DELACK / 1000), (int)(STACK_DEFAULT_DELACK / 1000),
+        TUN_BATCH_MAX_COALESCE_USEC, TUN_BATCH_DEFAULT_COALESCE_USEC,
         CLI_MAX_KEEPALIVE_SEC, CLI_MAX_KEEPALIVE_SEC);
     fprintf(out,
         "  --access-log FILE|-   append one Combined Log Format line per response\n"
@@ -427,6 +433,9 @@ static bool parse_number(struct cli_options *o, int c, const char *arg) {
         return true;
     case OPT_TRACE_RING:
         return parse_u32("--trace-ring", arg, 0, TRACE_RING_MAX, &o->trace_ring);
+    case OPT_COALESCE:
+        return parse_u32("--coalesce-usec", arg, 0, TUN_BATCH_MAX_COALESCE_USEC,
+                         &o->coalesce_usec);
     default:
         return parse_tcp_timing(o, c, arg);
     }
@@ -537,6 +546,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv) {
     o->cfg.trace_level = TRACE_OFF;
     o->cfg.offload = true; /* the TUN is opened with IFF_VNET_HDR unless --no-offload */
     o->io_uring = true;
+    o->coalesce_usec = TUN_BATCH_DEFAULT_COALESCE_USEC;
     strcpy(o->tun_name, CLI_DEFAULT_TUN);
     o->tun_addr = CLI_DEFAULT_TUN_ADDR;
     o->tun_prefix = CLI_DEFAULT_TUN_PREFIX;

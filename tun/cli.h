@@ -35,6 +35,7 @@ struct cli_options {
     const char *access_log_path; /* --access-log; "-" is stdout, NULL for none */
     uint32_t trace_ring;       /* --trace-ring: records kept for GET /trace; 0 = off */
     bool io_uring;             /* TUN I/O batched through io_uring; --no-io-uring */
+    uint32_t coalesce_usec;    /* --coalesce-usec: sleep this long while busy; 0 = off */
 };
 
 /* What cli_parse() returns: run, or leave with that exit status. */

@@ -465,7 +465,7 @@ int main(int argc, char **argv) {
     if ((l.tun_fd = tun_open(&tp)) < 0)
         goto out;
     l.vnet_len = o.cfg.offload ? sizeof(struct virtio_net_hdr) : 0;
-    if ((l.io = tun_batch_new(l.tun_fd, sfd, o.io_uring)) == NULL ||
+    if ((l.io = tun_batch_new(l.tun_fd, sfd, o.io_uring, o.coalesce_usec)) == NULL ||
         (st = start_stack(&o, &l, srv)) == NULL)
         goto out;
 

@@ -29,11 +29,18 @@ struct tun_batch_counters {
     uint64_t write_errors; /* dropped: any other write failure */
 };
 
+/* --coalesce-usec: how long the loop sleeps, while packets keep coming,
+ * before it reads what came (tun_batch_wait()). */
+#define TUN_BATCH_DEFAULT_COALESCE_USEC 50
+#define TUN_BATCH_MAX_COALESCE_USEC 1000
+
 /* For fd, a non-blocking TUN; signal_fd is the other fd the loop sleeps
  * on.  use_io_uring false (--no-io-uring) or a kernel that refuses
- * io_uring: one system call per packet (a line on stderr says why the
- * kernel refused).  NULL when it cannot be set up (already said). */
-struct tun_batch *tun_batch_new(int fd, int signal_fd, bool use_io_uring);
+ * io_uring: one system call per packet and no coalescing (a line on
+ * stderr says why the kernel refused).  NULL when it cannot be set up
+ * (already said). */
+struct tun_batch *tun_batch_new(int fd, int signal_fd, bool use_io_uring,
+                                unsigned coalesce_usec);
 void tun_batch_free(struct tun_batch *b);
 
 /* How packets cross: for the start-up line. */
@@ -54,8 +61,10 @@ void tun_batch_flush(struct tun_batch *b);
 #define TUN_WAKE_SIGNAL 2u  /* signal_fd is readable */
 
 /* Sends every queued packet, then sleeps until the TUN or signal_fd is
- * readable, or timeout_ms (-1: no limit) has passed.  Returns TUN_WAKE_
- * bits (0: the time is up), or -1 when sleeping failed (it says so). */
+ * readable, or timeout_ms (-1: no limit) has passed.  While packets keep
+ * coming it sleeps coalesce_usec instead, and wakes saying
+ * TUN_WAKE_PACKETS: the read may then find none.  Returns TUN_WAKE_ bits
+ * (0: the time is up), or -1 when sleeping failed (it says so). */
 int tun_batch_wait(struct tun_batch *b, int timeout_ms);
 
 /* Sends every queued packet, then reads at most max packets waiting on the

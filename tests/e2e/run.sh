@@ -166,11 +166,13 @@ check_offload() {
     local root=$tmp/offload-root name mode flags supers rows bad
     mkdir -p "$root"
     head -c 3000000 /dev/urandom >"$root/big.bin"
-    # "plain": offload on, each packet its own system call (--no-io-uring)
-    for mode in on off plain; do
+    # "plain": offload on, each packet its own system call (--no-io-uring);
+    # "eager": the loop wakes for every packet (--coalesce-usec 0)
+    for mode in on off plain eager; do
         name=offload-$mode flags=()
         [[ $mode == off ]] && flags=(--no-offload)
         [[ $mode == plain ]] && flags=(--no-io-uring)
+        [[ $mode == eager ]] && flags=(--coalesce-usec 0)
         if ! start "$name" --tun synack2 --tun-addr 10.0.2.1/24 --addr 10.0.2.2 \
             --root "$root" --pcap "$tmp/$name.pcap" "${flags[@]}"; then
             not_ok "synackd starts with offload $mode" "$(tail_of "$tmp/$name.err")"
@@ -221,7 +223,7 @@ check_help_version() {
         --trace-level --msl --max-conns --backlog --rcv-buf --snd-buf \
         --icmp-rate --isn-key --access-log --idle-timeout --header-timeout \
         --max-request-line --max-header-bytes --max-headers --max-body --no-offload \
-        --no-io-uring --help --version; do
+        --no-io-uring --coalesce-usec --help --version; do
         grep -q -- "^ *\(-[a-zA-Z], \)\?$flag\b" "$tmp/help.out" || missing+=" $flag"
     done
     check "--help exits 0 and lists every flag" \
