@@ -125,7 +125,9 @@ static void reap(struct tun_batch *b) {
         uint64_t tag = io_uring_cqe_get_data64(cqe);
         unsigned i = TAG_INDEX(tag);
 
-        if (TAG_KIND(tag) == TAG_POLL) {
+        if (tag == LIBURING_UDATA_TIMEOUT) {
+            /* liburing's own timer, on kernels before 5.11: nothing to do */
+        } else if (TAG_KIND(tag) == TAG_POLL) {
             b->armed &= ~i;
             b->ready |= i;
         } else {
