@@ -1,10 +1,10 @@
 /*
  * main.c -- synackd: the link between the kernel and the pure core.  Packets
  * read from the TUN go into stack_input(); packets the core emits come out of
- * link_output() to the TUN, batched (tun/tun_batch.c).  One thread, one sleep:
- * the TUN fd, a signalfd
- * and the core's next timer deadline are everything that can wake us, so the
- * whole process is a single loop a reader can follow.
+ * link_output() to the TUN, in batches (tun/tun_batch.c).  One thread, one
+ * sleep: the TUN fd, a signalfd and the core's next timer deadline are
+ * everything that can wake us, so the whole process is a single loop a
+ * reader can follow.
  */
 #include <errno.h>
 #include <limits.h>
@@ -468,6 +468,7 @@ int main(int argc, char **argv) {
     if ((l.io = tun_batch_new(l.tun_fd, sfd, o.io_uring, o.coalesce_usec)) == NULL ||
         (st = start_stack(&o, &l, srv)) == NULL)
         goto out;
+    fprintf(stderr, "synackd: TUN I/O: %s\n", tun_batch_mode(l.io));
 
     rc = run(st, &l, sfd);
     stack_abort_all(st, clock_now_usec());

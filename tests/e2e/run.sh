@@ -184,6 +184,12 @@ check_offload() {
             "got $(stat -c %s "$tmp/$name.body" 2>/dev/null || echo 0) bytes"
         stop "$daemon" "$name"
         supers=$(counter "TCP super-segments" "$tmp/$name.err")
+        if [[ $mode == plain ]]; then
+            grep -q '^synackd: TUN I/O: read/writev and epoll, one system call per packet$' \
+                "$tmp/$name.err"
+            report $? "--no-io-uring: synackd says its TUN I/O is one system call per packet" \
+                "$(grep 'TUN I/O' "$tmp/$name.err" || echo 'no "TUN I/O" line on stderr')"
+        fi
         if [[ $mode != off ]]; then
             ((${supers:-0} > 0))
             report $? "offload $mode: the kernel was handed GSO super-segments" \
