@@ -13,6 +13,7 @@ exec "$(dirname "$0")/debian_packages.sh" synack \
   "tshark:tshark" \
   "iproute2:ip" \
   "util-linux:unshare" \
+  "strace:strace" \
   "curl:curl" \
   "iputils-ping:ping" \
   "wget:wget" \

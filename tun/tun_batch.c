@@ -142,14 +142,17 @@ static void reap(struct tun_batch *b) {
     io_uring_cq_advance(&b->ring, seen);
 }
 
-static void say_enter_failed(int err) {
-    fprintf(stderr, "synackd: io_uring_enter failed: %s (TUN input and output stop; "
-            "restart synackd, with --no-io-uring if it recurs)\n", strerror(err));
+/* Once synackd runs on io_uring; before (the probe), the caller says why
+ * it falls back instead. */
+static void say_enter_failed(const struct tun_batch *b, int err) {
+    if (b->uring)
+        fprintf(stderr, "synackd: io_uring_enter failed: %s (TUN input and output stop; "
+                "restart synackd, with --no-io-uring if it recurs)\n", strerror(err));
 }
 
 /* Submits what is prepared and waits until every read and write is done:
  * at once (see the top of the file), so the loop runs once but for a
- * signal.  The queue is empty after. */
+ * signal.  The queue is empty after.  0, or -errno when the kernel refused. */
 static int submit_all(struct tun_batch *b) {
     int ret;
 
@@ -157,8 +160,8 @@ static int submit_all(struct tun_batch *b) {
     do {
         ret = io_uring_submit_and_wait(&b->ring, b->in_flight);
         if (ret < 0 && ret != -EINTR) {
-            say_enter_failed(-ret);
-            return -1;
+            say_enter_failed(b, -ret);
+            return ret;
         }
         reap(b);
     } while (b->in_flight > 0);
@@ -328,7 +331,7 @@ int tun_batch_wait(struct tun_batch *b, int timeout_ms) {
     ret = io_uring_submit_and_wait_timeout(&b->ring, &cqe, b->in_flight + (b->ready ? 0 : 1),
                                            timeout_ms < 0 && !coalesce ? NULL : &ts, NULL);
     if (ret < 0 && ret != -ETIME && ret != -EINTR) {
-        say_enter_failed(-ret);
+        say_enter_failed(b, -ret);
         return -1;
     }
     reap(b);
@@ -351,7 +354,8 @@ static int probe_nowait(struct tun_batch *b) {
         return -ENOMEM;
     }
     prep_reads(b, 1);
-    res = submit_all(b) < 0 ? -EIO : b->rx_res[0];
+    if ((res = submit_all(b)) == 0)
+        res = b->rx_res[0];
     free(b->rx);
     b->rx = rx;
     return res >= 0 || res == -EAGAIN ? 0 : res;
