@@ -221,9 +221,15 @@ check_io_uring_refused() {
         --tun-addr 10.0.2.1/24 --addr 10.0.2.2 --root "$root" \
         >"$tmp/$name.out" 2>"$tmp/$name.err" &
     tracer=$!
-    pids+=("$tracer")
-    if ! wait_until 5 grep -qs '^listening on ' "$tmp/$name.out"; then
+    wait_until 5 grep -qs '^listening on ' "$tmp/$name.out"
+    rc=$?
+    # synackd is strace's child, ended by its own PID: a tracer that dies
+    # leaves its tracee running.
+    child=$(pgrep -P "$tracer" | head -n 1)
+    if [[ $rc != 0 ]]; then
         not_ok "synackd starts when io_uring is refused" "$(tail_of "$tmp/$name.err")"
+        [[ -n $child ]] && kill -KILL "$child" 2>/dev/null
+        wait "$tracer" 2>/dev/null
         return
     fi
     body=$(timeout 20 curl -s --max-time 15 http://10.0.2.2/big.bin | sha256sum)
@@ -233,7 +239,6 @@ check_io_uring_refused() {
         "$tmp/$name.err" && grep -q '^synackd: TUN I/O: read/writev and epoll' "$tmp/$name.err"
     report $? "io_uring refused: synackd names the reason and the fallback on stderr" \
         "$(grep -i 'io_uring\|TUN I/O' "$tmp/$name.err" || echo 'no such line')"
-    child=$(pgrep -P "$tracer" | head -n 1)
     kill -TERM "$child" 2>/dev/null
     wait_until 5 exited "$tracer" || kill -KILL "$tracer" "$child" 2>/dev/null
     wait "$tracer"
