@@ -259,6 +259,14 @@ check_bad_flag() {
     report $? "--mtu 10 exits 2, names the flag, prints usage on stderr" \
         "expected exit 2, '--mtu 10' and 'usage:' on stderr; saw exit $rc, stderr:" \
         "$(head -n 2 "$tmp/flag.err")"
+    timeout 5 "$SYNACKD" --coalesce-usec 1001 >"$tmp/flag.out" 2>"$tmp/flag.err"
+    rc=$?
+    [[ $rc == 2 ]] &&
+        grep -q -- '^synackd: --coalesce-usec 1001: must be between 0 and 1000$' "$tmp/flag.err" &&
+        sanitizer_clean "$tmp/flag.err"
+    report $? "--coalesce-usec 1001 exits 2, naming the flag and its range 0..1000" \
+        "expected exit 2 and 'synackd: --coalesce-usec 1001: must be between 0 and 1000'; saw exit $rc, stderr:" \
+        "$(head -n 2 "$tmp/flag.err")"
 }
 
 check_help_version() {
