@@ -69,6 +69,12 @@ def cpu_per_req(r):
     return (num(r["cpu_user_us"]) + num(r["cpu_sys_us"])) / req
 
 
+def client_per_req(r):
+    req = num(r.get("requests"))
+    core = num(r.get("client_core_us"))
+    return core / req if req and core is not None else None
+
+
 def errors(r):
     return sum(int(r.get(k, 0)) for k in
                ("err_connect", "err_read", "err_write", "err_status", "err_timeout"))
@@ -108,6 +114,25 @@ def mib(kb):
     return None if kb is None else kb / 1024
 
 
+# A client core this busy is the bound of the run, not the server.
+CLIENT_BOUND_BUSY = 95
+
+
+def print_client_bound(bounds):
+    """Say so when B missed its target because wrk's own core was full: at
+    the client's cost per connection, one wrk thread cannot go faster."""
+    for mtu, rb, b_n, per_conn, busy in bounds:
+        if rb is None or rb >= 2.0 or not per_conn or busy is None:
+            continue
+        if busy < CLIENT_BOUND_BUSY:
+            continue
+        print()
+        print(f"B at MTU {mtu} is bound by the client: its core was {busy:.0f} % busy "
+              f"and spent {per_conn:.1f} µs per connection (wrk's system calls and "
+              f"the kernel work they cause), so one wrk thread opens at most "
+              f"{1e6 / per_conn:,.0f} connections/s; 2× nginx needs {2 * b_n:,.0f}.")
+
+
 def main():
     out = Path(sys.argv[1])
     rows = parse(out / "raw.txt")
@@ -135,6 +160,7 @@ def main():
     print()
     print("| workload | MTU | synack | nginx | synack/nginx | target | |")
     print("|---|---:|---:|---:|---:|---|---|")
+    client_bounds = []
     # Medians over the rounds; (min–max) when there are several.
     for mtu in mtus:
         def m(server, wl, fn):
@@ -172,6 +198,12 @@ def main():
         cb_n = m("nginx", "B", cpu_per_req)
         print(f"| E: B, server CPU µs/request | {mtu} | {fmt(cb_s, 1)} | {fmt(cb_n, 1)} "
               f"| {fmt_ratio(ratio(cb_s, cb_n))} | | |")
+        kb_s = m("synack", "B", client_per_req)
+        kb_n = m("nginx", "B", client_per_req)
+        print(f"| B: client core µs/connection | {mtu} | {fmt(kb_s, 1)} | {fmt(kb_n, 1)} "
+              f"| {fmt_ratio(ratio(kb_s, kb_n))} | | |")
+        client_bounds.append((mtu, rb, b_n, kb_s,
+                              m("synack", "B", lambda r: num(r.get("client_cpu_busy")))))
         c_s = m("synack", "C", lambda r: num(r.get("mbps")))
         c_n = m("nginx", "C", lambda r: num(r.get("mbps")))
         rc = ratio(c_s, c_n)
@@ -194,6 +226,7 @@ def main():
               f"{'ok' if sha['synack'] == ['1'] else 'FAILED' if sha['synack'] else '–'} | "
               f"{'ok' if sha['nginx'] == ['1'] else 'FAILED' if sha['nginx'] else '–'} | | | |")
 
+    print_client_bound(client_bounds)
     print()
     print("Memory, RSS in MiB (synackd; nginx for comparison):")
     print()
@@ -249,8 +282,8 @@ def main():
           "core, and latency:")
     print()
     print("| workload | MTU | server | server CPU user / sys (stat) | total (schedstat) | "
-          "server core busy | client core busy | p50 | p99 |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+          "server core busy | client core busy | client core | p50 | p99 |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for mtu in mtus:
         for wl in ("A", "C", "B"):
             for server in ("synack", "nginx"):
@@ -266,12 +299,14 @@ def main():
                 tot = f"{fmt(us_t, 1)} {unit}"
                 sb = res.median(server, mtu, wl, lambda r: num(r.get("server_cpu_busy")))
                 cb = res.median(server, mtu, wl, lambda r: num(r.get("client_cpu_busy")))
+                kc = res.median(server, mtu, wl, lambda r: per(r, "client_core_us")
+                                if r.get("client_core_us") else None)
                 p50 = res.median(server, mtu, wl, lambda r: num(r.get("p50_us")))
                 p99 = res.median(server, mtu, wl, lambda r: num(r.get("p99_us")))
                 lat = (lambda v: "–" if v is None else
                        (f"{v / 1000:.1f} ms" if v >= 1000 else f"{v:.0f} µs"))
                 print(f"| {wl} | {mtu} | {server} | {us} | {tot} | {fmt(sb)}% | {fmt(cb)}% | "
-                      f"{lat(p50)} | {lat(p99)} |")
+                      f"{'–' if kc is None else f'{kc:,.1f} {unit}'} | {lat(p50)} | {lat(p99)} |")
     print()
 
     print("F, the ceiling: one write() per packet to a TUN fd, on the server's core:")

@@ -269,7 +269,9 @@ start_nginx() {
 # load NAME SECONDS WRK-ARGS...: wrk for SECONDS from $CLIENT_NS on the
 # client CPU.  Leaves wrk_line (its report line), cpu_user_us/cpu_sys_us
 # (the server's, from /proc/PID/stat), sched_us (its run time from
-# /proc/PID/schedstat, to the nanosecond) and busy (both cores' load).
+# /proc/PID/schedstat, to the nanosecond), busy (both cores' load) and
+# client_core_us (the client core's busy time, whoever ran on it: wrk and
+# the kernel work its system calls cause).
 # wrk waits forever for a connection whose SYN is never answered, and then
 # ignores SIGINT too: `timeout` bounds it, and such a run is recorded as
 # wrk_hung=1 with nothing measured.
@@ -293,6 +295,7 @@ load() {
     read -r sb0 st0 cb0 ct0 <<<"$b0"
     read -r sb1 st1 cb1 ct1 <<<"$b1"
     busy="server_cpu_busy=$(((sb1 - sb0) * 100 / (st1 - st0 > 0 ? st1 - st0 : 1))) client_cpu_busy=$(((cb1 - cb0) * 100 / (ct1 - ct0 > 0 ? ct1 - ct0 : 1)))"
+    busy+=" client_core_us=$(((cb1 - cb0) * TICK_US))"
 }
 
 # field KEY: a value from $wrk_line.
