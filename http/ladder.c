@@ -281,6 +281,9 @@ static void out_label(struct page *pg, const struct trace_record *s)
     if (s->flags & TCP_ACK)
         out(pg, " Ack=%u", s->rel_ack);
     out(pg, " Len=%u", s->len);
+    /* One arrow for a super-segment; the capture has each of its segments. */
+    if (s->gso_size)
+        out(pg, " (%u&#215;%u)", stack_gso_segments(s->len, s->gso_size), s->gso_size);
 }
 
 /* The arrow: client -> synack slopes down to the right, synack -> client
@@ -294,7 +297,12 @@ static void out_arrow(struct page *pg, const struct row *row)
         in ? "client to synack:" : "synack to client:", s->seq, s->ack, s->win);
     if (s->wscale)
         out(pg, " (x%u = %u)", 1u << s->wscale, (uint32_t)s->win << s->wscale);
-    out(pg, " (raw numbers)</title>");
+    out(pg, " (raw numbers)");
+    if (s->gso_size)
+        out(pg, "; one GSO super-segment, which the link cuts into %u segments of %u bytes"
+            " of payload, as the capture shows them", stack_gso_segments(s->len, s->gso_size),
+            s->gso_size);
+    out(pg, "</title>");
     if (in)
         out(pg, "<line x1=\"6\" y1=\"20\" x2=\"412\" y2=\"38\"/>"
             "<polygon points=\"414,38 403.8,42.1 404.2,33.1\"/>");

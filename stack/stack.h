@@ -48,6 +48,12 @@ struct stack_offload {
  * 1448 bytes at MTU 1500. */
 #define STACK_GSO_MAX_PACKET 65535
 
+/* How many segments a super-segment of paylen bytes becomes on the wire. */
+static inline uint32_t stack_gso_segments(uint32_t paylen, uint16_t gso_size)
+{
+    return gso_size ? (paylen + gso_size - 1u) / gso_size : 1u;
+}
+
 /* Trace levels: what the trace hook is given. */
 enum trace_level {
     TRACE_OFF = 0,
@@ -82,6 +88,9 @@ struct trace_record {
     uint32_t len;            /* payload bytes */
     uint16_t win;            /* the window field, unscaled */
     uint8_t wscale;          /* its sender's shift; 0 on a SYN or when off */
+    /* A GSO super-segment (stack_offload): the payload of each segment the
+     * link cuts it into, as the capture and the peer see them; else 0. */
+    uint16_t gso_size;
     /* Segments: our state when it was handled (before, for an arriving
      * one), NULL when no connection had it.  TRACE_STATE: old and new. */
     const char *state;

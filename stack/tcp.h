@@ -250,7 +250,7 @@ void tcp_set_state_at(struct tcb *t, enum tcp_state new_state,
                       const char *rfc, const char *file, int line);
 const char *tcp_state_name(enum tcp_state s);
 void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
-                       const struct tcp_segment *seg);
+                       const struct tcp_segment *seg, uint16_t gso_size);
 void tcp_trace_event(struct tcb *t, const char *what, const char *rfc,
                      const char *file, int line);
 #define TCP_TRACE_EVENT(t, what, rfc) tcp_trace_event((t), (what), (rfc), __FILE__, __LINE__)

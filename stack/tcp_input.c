@@ -559,7 +559,7 @@ static bool timewait_reusable(const struct tcb *t, const struct tcp_segment *seg
 void tcp_input(struct stack *st, const struct tcp_segment *seg)
 {
     struct tcb *t = tcb_lookup(st, seg->dst, seg->dport, seg->src, seg->sport);
-    tcp_trace_segment(st, t, "IN", seg);
+    tcp_trace_segment(st, t, "IN", seg, 0);
     if (t && timewait_reusable(t, seg)) {
         stack_count(st, EV_TCP_TIME_WAIT_REUSE);
         tcp_set_state(t, TCP_CLOSED, seg, NULL, "RFC 6191");

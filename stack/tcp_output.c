@@ -144,11 +144,11 @@ static void tcb_emit(struct tcb *t, uint8_t flags, uint32_t seq,
     for (int i = 0; i < npayload; i++)
         parts[1 + i] = payload[i];
     note_sent(t, flags, h.wnd, paylen);
-    tcp_trace_segment(st, t, "OUT", &h);
+    tcp_trace_segment(st, t, "OUT", &h, off.gso_size);
     if (off.gso_size) {
         /* Counted as the segments the peer receives. */
         stack_count(st, EV_TCP_GSO_OUT);
-        st->ctr.events[EV_TCP_SEG_OUT] += (paylen + off.gso_size - 1) / off.gso_size;
+        st->ctr.events[EV_TCP_SEG_OUT] += stack_gso_segments(paylen, off.gso_size);
     } else {
         stack_count(st, EV_TCP_SEG_OUT);
     }
@@ -230,7 +230,7 @@ void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg)
     ipv4_write_header(st->hdr_buf, h.src, h.dst, IPPROTO_TCP_NUM, (uint16_t)hlen,
                       st->ip_id++, true);
     struct slice part = { st->hdr_buf, IPV4_HDR_LEN + hlen };
-    tcp_trace_segment(st, NULL, "OUT", &h);
+    tcp_trace_segment(st, NULL, "OUT", &h, 0);
     stack_count(st, EV_TCP_SEG_OUT);
     stack_count(st, EV_TCP_RST_SENT);
     stack_emit(st, &part, 1, NULL);

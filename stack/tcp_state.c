@@ -92,8 +92,11 @@ static int fmt_segment(char *buf, size_t cap, const struct tcp_segment *s,
     return n;
 }
 
+/* gso_size: nonzero for a super-segment the link will cut into segments of
+ * that much payload; the line says how many, so that it can be matched with
+ * the capture, which shows each of them. */
 void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
-                       const struct tcp_segment *seg)
+                       const struct tcp_segment *seg, uint16_t gso_size)
 {
     if (st->cfg.trace_level < TRACE_SEGMENTS && !st->io.record)
         return;
@@ -110,13 +113,17 @@ void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
             .state = t ? tcp_state_name(t->state) : NULL,
         };
         record_segment(&r, seg, seq_base, ack_base, wscale);
+        r.gso_size = gso_size;
         st->io.record(st->io.ctx, &r);
     }
     if (st->cfg.trace_level < TRACE_SEGMENTS)
         return;
     int n = fmt_prefix(line, sizeof line, st->now, seg->src, seg->sport, seg->dst, seg->dport);
     n += snprintf(line + n, sizeof line - (size_t)n, " %s ", dir);
-    fmt_segment(line + n, sizeof line - (size_t)n, seg, seq_base, ack_base, wscale);
+    n += fmt_segment(line + n, sizeof line - (size_t)n, seg, seq_base, ack_base, wscale);
+    if (gso_size && n > 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, " (GSO: %u segments of %u on the wire)",
+                 stack_gso_segments(seg->data_len, gso_size), gso_size);
     emit_trace(st, line);
 }
 

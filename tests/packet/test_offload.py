@@ -45,6 +45,10 @@ def test_first_flight_is_one_super_segment():
         # The kernel numbers the segments' IPv4 IDs one after another.
         ids = [p[IP].id for p in segs]
         assert ids == [(ids[0] + k) & 0xffff for k in range(10)], ids
+        # The trace has one line for the write, saying what the wire gets.
+        sent = [l for l in st.trace() if " OUT " in l and "len=14480" in l]
+        assert len(sent) == 1, st.trace()
+        assert sent[0].endswith(" len=14480 (GSO: 10 segments of 1448 on the wire)"), sent[0]
 
 
 def test_short_tail_waits_for_nagle_or_fin():

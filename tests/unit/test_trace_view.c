@@ -196,6 +196,25 @@ START_TEST(ladder_elides_a_long_middle)
 }
 END_TEST
 
+/* A GSO super-segment is one record and one arrow; its label and title say
+ * how many segments the capture shows for it. */
+START_TEST(ladder_names_a_super_segment)
+{
+    nrecs = 0;
+    seg(50001, true, TCP_SYN, 0, 0, 0, NULL);
+    seg(50001, false, TCP_ACK, 1, 79, 62264, "ESTABLISHED");
+    recs[nrecs - 1].gso_size = 1448;
+    seg(50001, false, TCP_PSH | TCP_ACK, 62265, 79, 1000, "ESTABLISHED");
+    char *page = page_for(50001);
+    ck_assert_int_eq(count(page, "<svg class=\"out"), 2);
+    ck_assert_ptr_nonnull(strstr(page, "[ACK] Seq=1 Ack=79 Len=62264 (43&#215;1448)</text>"));
+    ck_assert_ptr_nonnull(strstr(page, "the link cuts into 43 segments of 1448 bytes"));
+    ck_assert_ptr_nonnull(strstr(page, "[PSH, ACK] Seq=62265 Ack=79 Len=1000</text>"));
+    ck_assert_int_eq(count(page, "&#215;"), 1);
+    free(page);
+}
+END_TEST
+
 START_TEST(ladder_from_the_middle_and_empty)
 {
     nrecs = 0;
@@ -226,6 +245,7 @@ Suite *trace_view_suite(void)
     tcase_add_test(tc, ladder_draws_both_sides);
     tcase_add_test(tc, ladder_asker_first_and_bounded);
     tcase_add_test(tc, ladder_elides_a_long_middle);
+    tcase_add_test(tc, ladder_names_a_super_segment);
     tcase_add_test(tc, ladder_from_the_middle_and_empty);
     suite_add_tcase(s, tc);
     return s;
