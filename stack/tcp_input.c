@@ -18,10 +18,12 @@
 /* The table is full (--max-conns) and a SYN wants a slot: the TIME-WAIT
  * that would expire first gives up its place, as Linux does beyond
  * tcp_max_tw_buckets.  This waives RFC 9293 §3.6.1's MUST-13 (linger
- * 2*MSL) for that one connection, taking the hazards RFC 1337 lists (a
- * lost last ACK is answered by RST; an old duplicate could reach a new
- * incarnation, which our RFC 6528 ISNs make unlikely).  Refusing service
- * to new peers because old ones closed cleanly would be worse. */
+ * 2*MSL) for that one connection, and with it what TIME-WAIT is for: a
+ * lost last ACK brings the peer's FIN back to no connection, which answers
+ * it with RST (the wait of §3.3.2), and an old duplicate could reach a new
+ * incarnation, the hazard RFC 1337 describes (our RFC 6528 ISNs make it
+ * unlikely).  Refusing service to new peers because old ones closed
+ * cleanly would be worse. */
 static void recycle_oldest_timewait(struct stack *st)
 {
     struct tcb *t = st->tw_oldest;
