@@ -75,6 +75,7 @@ struct tun_batch {
     int read_ask;            /* reads per submission, READ_BATCH_MIN..MAX */
     int epoll_fd;            /* without io_uring, the loop sleeps in epoll */
     bool busy;               /* the last read found packets */
+    bool moderated;          /* this turn began with a moderation sleep */
     long coalesce_ns;        /* --coalesce-usec, in ns; 0: off */
     struct tun_batch_counters c;
 };
@@ -238,15 +239,22 @@ static void prep_reads(struct tun_batch *b, int n) {
     }
 }
 
+/* Adds got to the counter of the kind of turn it was read in. */
+static int count_read(struct tun_batch *b, int got) {
+    if (got > 0)
+        *(b->moderated ? &b->c.read_moderated : &b->c.read_woken) += (unsigned)got;
+    return got;
+}
+
 int tun_batch_read(struct tun_batch *b, int max, bool *drained) {
     int ask = b->read_ask < max ? b->read_ask : max, got;
 
     if (!b->uring) {
         b->rx_res[0] = read_one(b);
-        return gather(b, 1, drained);
+        return count_read(b, gather(b, 1, drained));
     }
     prep_reads(b, ask);
-    if (submit_all(b) < 0 || (got = gather(b, ask, drained)) < 0)
+    if (submit_all(b) < 0 || (got = count_read(b, gather(b, ask, drained))) < 0)
         return -1;
     b->busy = got > 0;
     if (got == ask && b->read_ask < READ_BATCH_MAX)
@@ -320,6 +328,7 @@ int tun_batch_wait(struct tun_batch *b, int timeout_ms) {
 
     if (!b->uring)
         return wait_epoll(b, timeout_ms);
+    b->moderated = coalesce;
     if (coalesce)
         ts = (struct __kernel_timespec){0, b->coalesce_ns};
     else

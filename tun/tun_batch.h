@@ -27,6 +27,11 @@ struct tun_batch;
 struct tun_batch_counters {
     uint64_t write_eagain; /* dropped: the TUN's queue to the kernel was full */
     uint64_t write_errors; /* dropped: any other write failure */
+    /* Packets read in a turn the TUN's poll (or epoll) woke the loop for,
+     * and in a turn after an interrupt-moderation sleep: a packet that
+     * came while the link was quiet is always in the first. */
+    uint64_t read_woken;
+    uint64_t read_moderated;
 };
 
 /* --coalesce-usec: how long the loop sleeps, while packets keep coming,

@@ -205,7 +205,62 @@ check_offload() {
         [[ -n $rows && $bad == 0 ]]
         report $? "offload $mode: the capture holds segments of at most one MSS, checksums good" \
             "$bad of $(wc -l <<<"$rows") data segments are longer than 1460 bytes or fail their checksum"
+        check_moderated_reads "$mode" "$(counter "packets read after a moderation sleep" "$tmp/$name.err")"
     done
+}
+
+# Interrupt moderation (--coalesce-usec, default 50) is on with io_uring
+# only: there the download's ACKs were read in batches after moderation
+# sleeps; --coalesce-usec 0 and --no-io-uring never sleep that way.
+check_moderated_reads() {
+    local mode=$1 n=$2
+    if [[ $mode == eager || $mode == plain ]]; then
+        [[ $n == 0 ]]
+        report $? "offload $mode: no packet was read after a moderation sleep" \
+            "counter 'packets read after a moderation sleep' is '${n:-missing}'"
+    else
+        ((${n:-0} > 0))
+        report $? "offload $mode: the download's ACKs were read in moderated batches" \
+            "counter 'packets read after a moderation sleep' is '${n:-missing}'"
+    fi
+}
+
+# link_counters NAME: asks the running synackd ($daemon) for its counters
+# (SIGUSR1) and waits until the block, whose last line is the moderation
+# counter, is on its stderr.
+link_counters() {
+    local err=$tmp/$1.err n
+    n=$(grep -c 'after a moderation sleep' "$err")
+    kill -USR1 "$daemon"
+    wait_until 5 eval '(( $(grep -c "after a moderation sleep" "$err") > n ))'
+}
+
+# Moderation never holds a lone packet: with the longest moderation
+# (1000 us), three pings 200 ms apart each wake the loop and are read at
+# once -- the counters say which kind of turn read each packet, so no clock
+# is needed.  IPv6 is off on the TUN so that the kernel's own IPv6 packets
+# (router solicitations, MLD) do not arrive in between.
+check_lone_packets() {
+    local name=lone root=$tmp/offload-root out got w0 m0 w1 m1
+    if ! start "$name" --tun synack2 --tun-addr 10.0.2.1/24 --addr 10.0.2.2 \
+        --root "$root" --coalesce-usec 1000; then
+        not_ok "synackd starts with --coalesce-usec 1000" "$(tail_of "$tmp/$name.err")"
+        return
+    fi
+    sysctl -qw net.ipv6.conf.synack2.disable_ipv6=1 2>/dev/null
+    sleep 0.2
+    link_counters "$name"
+    w0=$(counter "packets read when the TUN woke" "$tmp/$name.err")
+    m0=$(counter "packets read after a moderation sleep" "$tmp/$name.err")
+    out=$(timeout 20 ping -c 3 -i 0.2 -W 2 10.0.2.2 2>&1)
+    got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
+    link_counters "$name"
+    w1=$(counter "packets read when the TUN woke" "$tmp/$name.err")
+    m1=$(counter "packets read after a moderation sleep" "$tmp/$name.err")
+    [[ $got == 3 && $((w1 - w0)) == 3 && $((m1 - m0)) == 0 ]]
+    report $? "--coalesce-usec 1000: 3 lone pings each read on the TUN's wake-up, none held" \
+        "replies '${got:-none}'; read on wake-up $((w1 - w0)), after a moderation sleep $((m1 - m0))"
+    stop "$daemon" "$name"
 }
 
 # A kernel that refuses io_uring (too old, a seccomp filter, the
@@ -323,6 +378,7 @@ else
         check_capture
     fi
     check_offload
+    check_lone_packets
     check_io_uring_refused
     check_bad_flag
     check_help_version
