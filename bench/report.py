@@ -114,23 +114,37 @@ def mib(kb):
     return None if kb is None else kb / 1024
 
 
-# A client core this busy is the bound of the run, not the server.
+# Client CPUs this busy (on average) are the bound of the run, not the server.
 CLIENT_BOUND_BUSY = 95
 
 
-def print_client_bound(bounds):
-    """Say so when B missed its target because wrk's own core was full: at
-    the client's cost per connection, one wrk thread cannot go faster."""
+def cpu_count(cpus):
+    """How many CPUs a taskset list such as "1-3,5" names."""
+    n = 0
+    for part in cpus.split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi or lo) - int(lo) + 1
+    return n
+
+
+def print_client_bound(bounds, machine):
+    """Say so when B missed its target because wrk's own CPUs were full: at
+    the client's cost per connection, it cannot go faster."""
+    cpus = machine.get("client_cpus", "1")
+    ncpu = cpu_count(cpus)
+    threads = int(machine.get("wrk_threads", "1"))
+    who = "one wrk thread opens" if threads == 1 else f"wrk's {threads} threads open"
+    where = f"its core (CPU {cpus}) was" if ncpu == 1 else f"its {ncpu} cores (CPUs {cpus}) were"
     for mtu, rb, b_n, per_conn, busy in bounds:
         if rb is None or rb >= 2.0 or not per_conn or busy is None:
             continue
         if busy < CLIENT_BOUND_BUSY:
             continue
         print()
-        print(f"B at MTU {mtu} is bound by the client: its core was {busy:.0f} % busy "
+        print(f"B at MTU {mtu} is bound by the client: {where} {busy:.0f} % busy "
               f"and spent {per_conn:.1f} µs per connection (wrk's system calls and "
-              f"the kernel work they cause), so one wrk thread opens at most "
-              f"{1e6 / per_conn:,.0f} connections/s; 2× nginx needs {2 * b_n:,.0f}.")
+              f"the kernel work they cause), so {who} at most "
+              f"{ncpu * 1e6 / per_conn:,.0f} connections/s; 2× nginx needs {2 * b_n:,.0f}.")
 
 
 def main():
@@ -151,7 +165,9 @@ def main():
           f"{machine.get('mem', '?')}, Linux {machine.get('kernel', '?')}; synack "
           f"{machine.get('synack', '?')}, nginx {machine.get('nginx', '?')}, "
           f"wrk {machine.get('wrk', '?')}.  Medians of {rounds} interleaved rounds; "
-          "server on CPU 0, client on CPU 1; (min–max) over the rounds.")
+          f"server on CPU {machine.get('server_cpu', '0')}, client on CPU "
+          f"{machine.get('client_cpus', '1')} (wrk -t{machine.get('wrk_threads', '1')} "
+          "in A and B); (min–max) over the rounds.")
     busy = machine.get("busy_before")
     if busy and int(busy) > 5:
         print()
@@ -200,7 +216,7 @@ def main():
               f"| {fmt_ratio(ratio(cb_s, cb_n))} | | |")
         kb_s = m("synack", "B", client_per_req)
         kb_n = m("nginx", "B", client_per_req)
-        print(f"| B: client core µs/connection | {mtu} | {fmt(kb_s, 1)} | {fmt(kb_n, 1)} "
+        print(f"| B: client CPU µs/connection | {mtu} | {fmt(kb_s, 1)} | {fmt(kb_n, 1)} "
               f"| {fmt_ratio(ratio(kb_s, kb_n))} | | |")
         client_bounds.append((mtu, rb, b_n, kb_s,
                               m("synack", "B", lambda r: num(r.get("client_cpu_busy")))))
@@ -226,7 +242,7 @@ def main():
               f"{'ok' if sha['synack'] == ['1'] else 'FAILED' if sha['synack'] else '–'} | "
               f"{'ok' if sha['nginx'] == ['1'] else 'FAILED' if sha['nginx'] else '–'} | | | |")
 
-    print_client_bound(client_bounds)
+    print_client_bound(client_bounds, machine)
     print()
     print("Memory, RSS in MiB (synackd; nginx for comparison):")
     print()
@@ -282,7 +298,7 @@ def main():
           "core, and latency:")
     print()
     print("| workload | MTU | server | server CPU user / sys (stat) | total (schedstat) | "
-          "server core busy | client core busy | client core | p50 | p99 |")
+          "server core busy | client CPU busy | client CPU | p50 | p99 |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for mtu in mtus:
         for wl in ("A", "C", "B"):

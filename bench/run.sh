@@ -15,7 +15,8 @@
 # synackd runs on a TUN in a namespace of its own with wrk beside it on the
 # kernel's side; nginx (Debian's, one process, access_log off, sendfile on)
 # runs in a second namespace with wrk in a third, joined by a veth pair at
-# the same MTU.  Servers on CPU 0, clients on CPU 1.  Rounds interleave the
+# the same MTU.  Servers on CPU 0, clients on CPU 1
+# (BENCH_CLIENT_CPUS).  Rounds interleave the
 # two servers (the order alternates) and the table shows medians.
 #
 # Network safety: everything runs inside namespaces this script creates
@@ -30,6 +31,10 @@
 #   BENCH_SYNACK_FLAGS="..." (extra synackd flags for every run, e.g.
 #   --no-offload)  BENCH_SYNACK_LABEL=text (the version named in the table; default git
 #   describe of this tree)
+#   BENCH_CLIENT_CPUS=1 (taskset list for the clients, e.g. 1-3)
+#   BENCH_WRK_THREADS=1 (wrk -t for A and B): the issue's client is one
+#   thread on one core, which is B's bound on a 2-CPU machine; on a bigger
+#   one these let the client outrun both servers
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,7 +52,8 @@ CEILING=$repo/build/bench/tun_ceiling
 IDLE_CONNS=$repo/build/bench/idle_conns
 WRK_LUA=$here/wrk_report.lua
 SERVER_CPU=0
-CLIENT_CPU=1
+CLIENT_CPU=${BENCH_CLIENT_CPUS:-1}
+WRK_THREADS=${BENCH_WRK_THREADS:-1}
 MSL_SEC=30            # synackd's default --msl; TIME-WAIT lasts 2*MSL
 ADDR=10.0.0.2         # the server, in both set-ups
 CLIENT_ADDR=10.0.0.1
@@ -61,6 +67,23 @@ done
 command -v wrk >/dev/null && command -v nginx >/dev/null && command -v ip >/dev/null ||
     die "wrk, nginx and ip are needed; run: bench/deps.sh"
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs: the server and the client are pinned apart"
+
+# cpu_list LIST: the CPU numbers of a taskset list such as 1-3,5, one per line.
+cpu_list() {
+    local part
+    for part in ${1//,/ }; do
+        [[ $part =~ ^([0-9]+)(-([0-9]+))?$ ]] || return 1
+        seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]:-${BASH_REMATCH[1]}}"
+    done
+}
+CLIENT_CPU_LIST=$(cpu_list "$CLIENT_CPU") && [[ -n $CLIENT_CPU_LIST ]] ||
+    die "BENCH_CLIENT_CPUS=$CLIENT_CPU: not a CPU list (e.g. 1 or 1-3,5)"
+while read -r c; do
+    ((c != SERVER_CPU && c < $(nproc))) ||
+        die "BENCH_CLIENT_CPUS=$CLIENT_CPU: CPU $c is the server's (CPU $SERVER_CPU) or not on this machine ($(nproc) CPUs)"
+done <<<"$CLIENT_CPU_LIST"
+[[ $WRK_THREADS =~ ^[0-9]+$ ]] && ((WRK_THREADS >= 1 && WRK_THREADS <= 32)) ||
+    die "BENCH_WRK_THREADS=$WRK_THREADS: must be 1..32 (wrk splits its 32 connections among them)"
 
 # Open files: 10,000 client sockets, and as many on nginx's side.  Only the
 # soft limit is raised (to the hard one): raising the hard limit needs
@@ -202,12 +225,15 @@ TICK_US=$((1000000 / $(getconf CLK_TCK)))
 # sched_ns PID: time on the CPU, nanoseconds (user and system together).
 sched_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 
-# core_busy: "busy0 total0 busy1 total1" jiffies of the server and client CPUs.
+# core_busy: "busy0 total0 busy1 total1" jiffies of the server's CPU and of
+# the client's CPUs together.
 core_busy() {
-    awk -v s="cpu$SERVER_CPU" -v c="cpu$CLIENT_CPU" '
-        $1 == s || $1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i
-                             b[$1] = t - $5 - $6; tot[$1] = t }
-        END { print b[s], tot[s], b[c], tot[c] }' /proc/stat
+    awk -v s="cpu$SERVER_CPU" -v cl="$(tr '\n' ' ' <<<"$CLIENT_CPU_LIST")" '
+        BEGIN { n = split(cl, l, " "); for (i = 1; i <= n; i++) c["cpu" l[i]] = 1 }
+        $1 == s || ($1 in c) { t = 0; for (i = 2; i <= NF; i++) t += $i
+                               if ($1 == s) { sb = t - $5 - $6; st = t }
+                               else { cb += t - $5 - $6; ct += t } }
+        END { print sb, st, cb + 0, ct + 0 }' /proc/stat
 }
 
 alive() { [[ -d /proc/$1 ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
@@ -336,7 +362,7 @@ workloads() {
 
     record "$base workload=idle rss_kb=$(kb "$server" VmRSS)"
 
-    load "$tag-A" "$A_SEC" -t1 -c32 "$URL/1k.bin"
+    load "$tag-A" "$A_SEC" -t"$WRK_THREADS" -c32 "$URL/1k.bin"
     req=$(field requests) dur=$(field duration_us)
     record "$base workload=A rps=$((req * 1000000 / dur)) $(measured)"
     say "round $r mtu $mtu $srv A: $((req * 1000000 / dur)) req/s," \
@@ -351,7 +377,7 @@ workloads() {
     # hold up a new connection).
     ((r == 1)) && sha_check "$srv" "$mtu"
 
-    load "$tag-B" "$A_SEC" -t1 -c32 -H "Connection: close" "$URL/1k.bin"
+    load "$tag-B" "$A_SEC" -t"$WRK_THREADS" -c32 -H "Connection: close" "$URL/1k.bin"
     req=$(field requests) dur=$(field duration_us)
     B_END=$SECONDS
     errs=$(($(field err_connect) + $(field err_read) + $(field err_write) + $(field err_status) + $(field err_timeout)))
@@ -449,6 +475,9 @@ fi
     echo "nginx=$(nginx -v 2>&1 | sed 's/.*nginx\///')"
     echo "wrk=$(wrk -v 2>&1 | head -n 1 | awk '{print $2}')"
     echo "rounds=$ROUNDS"
+    echo "server_cpu=$SERVER_CPU"
+    echo "client_cpus=$CLIENT_CPU"
+    echo "wrk_threads=$WRK_THREADS"
 } >"$OUT/machine.txt"
 say "results in $OUT"
 say "$ROUNDS rounds x MTUs ($MTUS) x {synack, nginx} x {A ${A_SEC}s, B ${A_SEC}s, C ${C_SEC}s}, then D and F"
