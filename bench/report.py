@@ -118,20 +118,11 @@ def mib(kb):
 CLIENT_BOUND_BUSY = 95
 
 
-def cpu_count(cpus):
-    """How many CPUs a taskset list such as "1-3,5" names."""
-    n = 0
-    for part in cpus.split(","):
-        lo, _, hi = part.partition("-")
-        n += int(hi or lo) - int(lo) + 1
-    return n
-
-
 def print_client_bound(bounds, machine):
     """Say so when B missed its target because wrk's own CPUs were full: at
     the client's cost per connection, it cannot go faster."""
     cpus = machine.get("client_cpus", "1")
-    ncpu = cpu_count(cpus)
+    ncpu = int(machine.get("client_ncpus", "1"))
     threads = int(machine.get("wrk_threads", "1"))
     who = "one wrk thread opens" if threads == 1 else f"wrk's {threads} threads open"
     where = f"its core (CPU {cpus}) was" if ncpu == 1 else f"its {ncpu} cores (CPUs {cpus}) were"
@@ -144,7 +135,8 @@ def print_client_bound(bounds, machine):
         print(f"B at MTU {mtu} is bound by the client: {where} {busy:.0f} % busy "
               f"and spent {per_conn:.1f} µs per connection (wrk's system calls and "
               f"the kernel work they cause), so {who} at most "
-              f"{ncpu * 1e6 / per_conn:,.0f} connections/s; 2× nginx needs {2 * b_n:,.0f}.")
+              f"{min(ncpu, threads) * 1e6 / per_conn:,.0f} connections/s; "
+              f"2× nginx needs {2 * b_n:,.0f}.")
 
 
 def main():

@@ -68,22 +68,27 @@ command -v wrk >/dev/null && command -v nginx >/dev/null && command -v ip >/dev/
     die "wrk, nginx and ip are needed; run: bench/deps.sh"
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs: the server and the client are pinned apart"
 
-# cpu_list LIST: the CPU numbers of a taskset list such as 1-3,5, one per line.
+# cpu_list LIST: the distinct CPU numbers of a taskset list such as 1-3,5,
+# one per line; false for anything else (a range must go upwards).
 cpu_list() {
     local part
     for part in ${1//,/ }; do
         [[ $part =~ ^([0-9]+)(-([0-9]+))?$ ]] || return 1
+        ((${BASH_REMATCH[3]:-${BASH_REMATCH[1]}} >= BASH_REMATCH[1])) || return 1
         seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]:-${BASH_REMATCH[1]}}"
-    done
+    done | sort -un
+    return "${PIPESTATUS[0]}"
 }
 CLIENT_CPU_LIST=$(cpu_list "$CLIENT_CPU") && [[ -n $CLIENT_CPU_LIST ]] ||
     die "BENCH_CLIENT_CPUS=$CLIENT_CPU: not a CPU list (e.g. 1 or 1-3,5)"
-while read -r c; do
-    ((c != SERVER_CPU && c < $(nproc))) ||
-        die "BENCH_CLIENT_CPUS=$CLIENT_CPU: CPU $c is the server's (CPU $SERVER_CPU) or not on this machine ($(nproc) CPUs)"
-done <<<"$CLIENT_CPU_LIST"
-[[ $WRK_THREADS =~ ^[0-9]+$ ]] && ((WRK_THREADS >= 1 && WRK_THREADS <= 32)) ||
-    die "BENCH_WRK_THREADS=$WRK_THREADS: must be 1..32 (wrk splits its 32 connections among them)"
+grep -qx "$SERVER_CPU" <<<"$CLIENT_CPU_LIST" &&
+    die "BENCH_CLIENT_CPUS=$CLIENT_CPU: includes CPU $SERVER_CPU, the server's"
+taskset -c "$CLIENT_CPU" true 2>/dev/null ||
+    die "BENCH_CLIENT_CPUS=$CLIENT_CPU: taskset cannot run there (a CPU offline or not allowed)"
+CLIENT_NCPUS=$(wc -l <<<"$CLIENT_CPU_LIST")
+# wrk gives each thread connections/threads of the 32: it must divide them.
+[[ $WRK_THREADS =~ ^[0-9]+$ ]] && ((WRK_THREADS >= 1 && WRK_THREADS <= 32 && 32 % WRK_THREADS == 0)) ||
+    die "BENCH_WRK_THREADS=$WRK_THREADS: must divide wrk's 32 connections (1, 2, 4, 8, 16 or 32)"
 
 # Open files: 10,000 client sockets, and as many on nginx's side.  Only the
 # soft limit is raised (to the hard one): raising the hard limit needs
@@ -477,6 +482,7 @@ fi
     echo "rounds=$ROUNDS"
     echo "server_cpu=$SERVER_CPU"
     echo "client_cpus=$CLIENT_CPU"
+    echo "client_ncpus=$CLIENT_NCPUS"
     echo "wrk_threads=$WRK_THREADS"
 } >"$OUT/machine.txt"
 say "results in $OUT"

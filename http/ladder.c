@@ -281,9 +281,14 @@ static void out_label(struct page *pg, const struct trace_record *s)
     if (s->flags & TCP_ACK)
         out(pg, " Ack=%u", s->rel_ack);
     out(pg, " Len=%u", s->len);
-    /* One arrow for a super-segment; the capture has each of its segments. */
-    if (s->gso_size)
-        out(pg, " (%u&#215;%u)", stack_gso_segments(s->len, s->gso_size), s->gso_size);
+    /* One arrow for a super-segment; the capture has each of its segments,
+     * all gso_size long but a short last one (a Nagle tail) if any. */
+    if (s->gso_size) {
+        out(pg, " (%u&#215;%u", s->len / s->gso_size, s->gso_size);
+        if (s->len % s->gso_size)
+            out(pg, " + %u", s->len % s->gso_size);
+        out(pg, ")");
+    }
 }
 
 /* The arrow: client -> synack slopes down to the right, synack -> client
@@ -300,8 +305,8 @@ static void out_arrow(struct page *pg, const struct row *row)
     out(pg, " (raw numbers)");
     if (s->gso_size)
         out(pg, "; one GSO super-segment, which the link cuts into %u segments of %u bytes"
-            " of payload, as the capture shows them", stack_gso_segments(s->len, s->gso_size),
-            s->gso_size);
+            " of payload%s, as the capture shows them", stack_gso_segments(s->len, s->gso_size),
+            s->gso_size, s->len % s->gso_size ? ", the last shorter" : "");
     out(pg, "</title>");
     if (in)
         out(pg, "<line x1=\"6\" y1=\"20\" x2=\"412\" y2=\"38\"/>"

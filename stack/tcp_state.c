@@ -92,6 +92,17 @@ static int fmt_segment(char *buf, size_t cap, const struct tcp_segment *s,
     return n;
 }
 
+/* The wire segments of a super-segment of len bytes: all gso_size long but
+ * a short last one, a tail Nagle let go with them (tcp_output.c). */
+static int fmt_gso(char *buf, size_t cap, uint32_t len, uint16_t gso_size)
+{
+    uint32_t full = len / gso_size, tail = len % gso_size;
+    if (!tail)
+        return snprintf(buf, cap, " (GSO: %u segments of %u on the wire)", full, gso_size);
+    return snprintf(buf, cap, " (GSO: %u segments on the wire, %u of %u and one of %u)",
+                    full + 1, full, gso_size, tail);
+}
+
 /* gso_size: nonzero for a super-segment the link will cut into segments of
  * that much payload; the line says how many, so that it can be matched with
  * the capture, which shows each of them. */
@@ -122,8 +133,7 @@ void tcp_trace_segment(struct stack *st, const struct tcb *t, const char *dir,
     n += snprintf(line + n, sizeof line - (size_t)n, " %s ", dir);
     n += fmt_segment(line + n, sizeof line - (size_t)n, seg, seq_base, ack_base, wscale);
     if (gso_size && n > 0 && (size_t)n < sizeof line)
-        snprintf(line + n, sizeof line - (size_t)n, " (GSO: %u segments of %u on the wire)",
-                 stack_gso_segments(seg->data_len, gso_size), gso_size);
+        fmt_gso(line + n, sizeof line - (size_t)n, seg->data_len, gso_size);
     emit_trace(st, line);
 }
 

@@ -222,10 +222,10 @@ static void print_counters(const struct stack *st, const struct link *l) {
     fprintf(stderr, "link:\n  %10llu  TUN writes dropped, queue full\n"
             "  %10llu  TUN writes failed\n"
             "  %10llu  super-segments not cut for the capture or --impair\n"
-            "  %10llu  packets read when the TUN woke the loop\n"
+            "  %10llu  packets read with no moderation sleep before\n"
             "  %10llu  packets read after a moderation sleep (--coalesce-usec)\n",
             (unsigned long long)tc->write_eagain, (unsigned long long)tc->write_errors,
-            (unsigned long long)l->split_errors, (unsigned long long)tc->read_woken,
+            (unsigned long long)l->split_errors, (unsigned long long)tc->read_unmoderated,
             (unsigned long long)tc->read_moderated);
     if (l->impair != NULL) {
         impair_counters_format(l->impair, buf, sizeof(buf));

@@ -241,8 +241,12 @@ static void prep_reads(struct tun_batch *b, int n) {
 
 /* Adds got to the counter of the kind of turn it was read in. */
 static int count_read(struct tun_batch *b, int got) {
-    if (got > 0)
-        *(b->moderated ? &b->c.read_moderated : &b->c.read_woken) += (unsigned)got;
+    if (got <= 0)
+        return got;
+    if (b->moderated)
+        b->c.read_moderated += (unsigned)got;
+    else
+        b->c.read_unmoderated += (unsigned)got;
     return got;
 }
 

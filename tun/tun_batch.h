@@ -27,11 +27,12 @@ struct tun_batch;
 struct tun_batch_counters {
     uint64_t write_eagain; /* dropped: the TUN's queue to the kernel was full */
     uint64_t write_errors; /* dropped: any other write failure */
-    /* Packets read in a turn the TUN's poll (or epoll) woke the loop for,
-     * and in a turn after an interrupt-moderation sleep: a packet that
-     * came while the link was quiet is always in the first. */
-    uint64_t read_woken;
+    /* Packets read in a turn that began with an interrupt-moderation sleep,
+     * and in any other turn (woken by the TUN, a timer or a signal; every
+     * turn without io_uring): a packet that came while the link was quiet
+     * is always in the second. */
     uint64_t read_moderated;
+    uint64_t read_unmoderated;
 };
 
 /* --coalesce-usec: how long the loop sleeps, while packets keep coming,

@@ -70,6 +70,26 @@ def test_short_tail_waits_for_nagle_or_fin():
         assert st.super_segments() == 1
 
 
+def test_super_segment_with_a_tail_is_traced_as_such():
+    # Nagle off: 3 full segments and the 100-byte tail go at once, in one
+    # super-segment, PSH on the tail.  The trace says what the wire
+    # carries; the capture shows the four.
+    with Stack(offload=1, nagle=0) as st:
+        c, s = handshake(st, options=TS_PERM, ts=1000)
+        S1 = seq_add(s, 1)
+        st.advance(10 * MS)
+        stream = data(3 * MSS + 100)
+        st.app_send(stream)
+        segs = out(st)
+        assert [len(payload(p)) for p in segs] == [MSS] * 3 + [100], [describe(p) for p in segs]
+        expect_seg(segs[3], "PA", seq_add(S1, 3 * MSS), C1, data=stream[3 * MSS:])
+        assert st.super_segments() == 1
+        sent = [l for l in st.trace() if " OUT " in l and "len=4444" in l]
+        assert len(sent) == 1, st.trace()
+        assert sent[0].endswith(
+            " len=4444 (GSO: 4 segments on the wire, 3 of 1448 and one of 100)"), sent[0]
+
+
 def conversation(offload):
     """A transfer with every kind of segment boundary: a full first flight,
     ACKs that open the window part way, Nagle holding a short tail while

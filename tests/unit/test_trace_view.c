@@ -212,6 +212,17 @@ START_TEST(ladder_names_a_super_segment)
     ck_assert_ptr_nonnull(strstr(page, "[PSH, ACK] Seq=62265 Ack=79 Len=1000</text>"));
     ck_assert_int_eq(count(page, "&#215;"), 1);
     free(page);
+
+    /* 9 full segments and a 968-byte tail: the label and title say so. */
+    nrecs = 0;
+    seg(50002, true, TCP_SYN, 0, 0, 0, NULL);
+    seg(50002, false, TCP_FIN | TCP_PSH | TCP_ACK, 1, 79, 14000, "FIN-WAIT-1");
+    recs[nrecs - 1].gso_size = 1448;
+    page = page_for(50002);
+    ck_assert_ptr_nonnull(strstr(page, "Len=14000 (9&#215;1448 + 968)</text>"));
+    ck_assert_ptr_nonnull(strstr(page, "cuts into 10 segments of 1448 bytes of payload, the last "
+                                       "shorter, as the capture"));
+    free(page);
 }
 END_TEST
 
