@@ -328,8 +328,8 @@ static void out_note(struct page *pg, const struct trace_record *n)
         out(pg, " &rarr; ");
         out_text(pg, n->new_state);
         out(pg, "</b>");
-        if (!n->has_segment) {
-            out(pg, " on ");
+        if (n->what) {
+            out(pg, n->has_segment ? ", " : " on ");
             out_text(pg, n->what);
         }
     } else {

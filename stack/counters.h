@@ -67,6 +67,8 @@
     X(TCP_TIMEOUTS, "connections dropped after too many retransmissions")       \
     X(TCP_TIME_WAIT_REUSE, "TIME-WAIT connections reused by a new SYN")       \
     X(TCP_TIME_WAIT_RECYCLED, "TIME-WAIT connections ended early for a new SYN: table full") \
+    X(TCP_SYN_COOKIES_SENT, "SYNs answered with a SYN cookie: listen backlog full") \
+    X(TCP_SYN_COOKIES_OK, "connections opened by the ACK of a SYN cookie")       \
     X(RING_POOL_MISSES, "first ring buffers taken from malloc: every pool slot lent")
 
 #define X_ENUM(name, text) DROP_##name,

@@ -28,6 +28,7 @@ void stack_config_defaults(struct stack_config *cfg)
     cfg->min_rto = STACK_DEFAULT_MIN_RTO;
     cfg->delack = STACK_DEFAULT_DELACK;
     cfg->nagle = true;
+    cfg->syn_cookies = true;
     cfg->keepalive = 0;
     cfg->user_timeout = 0;
     cfg->trace_level = TRACE_OFF;

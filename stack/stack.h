@@ -95,8 +95,8 @@ struct trace_record {
      * one), NULL when no connection had it.  TRACE_STATE: old and new. */
     const char *state;
     const char *new_state;
-    /* TRACE_STATE without a segment: its cause; TRACE_EVENT: the event.
-     * Valid only during the hook call: copy it to keep it. */
+    /* TRACE_STATE: its cause, if not (only) the segment; TRACE_EVENT: the
+     * event.  Valid only during the hook call: copy it to keep it. */
     const char *what;
     const char *rfc;         /* static; NULL for segments */
     const char *file;        /* static, with line: the code that made a state
@@ -126,6 +126,8 @@ struct stack_config {
     uint32_t mtu;            /* link MTU; our MSS is mtu - 40 (--mtu) */
     uint32_t max_conns;      /* TCBs in any state (--max-conns) */
     uint32_t backlog;        /* half-open (SYN-RECEIVED) per listener (--backlog) */
+    bool syn_cookies;        /* past the backlog, answer SYNs with cookies
+                                (RFC 4987 §3.6; --no-syn-cookies drops them) */
     usec_t msl;              /* maximum segment lifetime; TIME-WAIT is 2*MSL (--msl) */
     uint32_t rcv_buf;        /* receive buffer bytes per connection (--rcv-buf) */
     uint32_t snd_buf;        /* send buffer bytes per connection (--snd-buf) */

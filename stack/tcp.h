@@ -265,6 +265,8 @@ void tcp_send_ack(struct tcb *t);
 void tcp_send_challenge_ack(struct tcb *t);
 void tcp_send_rst(struct tcb *t);           /* <SEQ=SND.NXT><CTL=RST>, §3.10.5 */
 void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg);  /* §3.10.7.1 */
+void tcp_send_cookie_synack(struct stack *st, const struct tcp_segment *syn, uint32_t cookie);
+void tcp_cookie_synack_sent(struct tcb *t, uint32_t cookie);
 uint32_t tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len);
 void tcp_send_window_probe(struct tcb *t);
 void tcp_send_keepalive(struct tcb *t);

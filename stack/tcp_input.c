@@ -11,6 +11,7 @@
  */
 
 #include "stack/seq.h"
+#include "stack/syn_cookie.h"
 #include "stack/tcp.h"
 
 /* --- §3.10.7.2 LISTEN ---------------------------------------------------- */
@@ -35,6 +36,38 @@ static void recycle_oldest_timewait(struct stack *st)
     tcb_release(t);
 }
 
+/* An ACK to a listener may return a SYN cookie (syn_cookie.h): then the
+ * TCB the full backlog did not keep is made now, as the SYN would have
+ * made it, with the cookie as our ISS and the SYN-ACK counted as sent.  It
+ * starts in SYN-RECEIVED, so the ACK then completes the handshake through
+ * the same code as any other.  NULL if the segment is no such ACK. */
+static struct tcb *syn_cookie_open(struct stack *st, struct listener *l,
+                                   const struct tcp_segment *seg)
+{
+    uint16_t mss;
+    if (!st->cfg.syn_cookies || (seg->flags & (TCP_SYN | TCP_RST | TCP_ACK)) != TCP_ACK ||
+        !syn_cookie_check(st->cfg.isn_key, seg, st->now, &mss))
+        return NULL;
+    if (st->ntcb >= st->cfg.max_conns)
+        recycle_oldest_timewait(st);
+    struct tcp_segment syn = {
+        .src = seg->src, .dst = seg->dst, .sport = seg->sport, .dport = seg->dport,
+        .seq = seg->seq - 1, .flags = TCP_SYN, .wnd = seg->wnd,
+        .opt = { .has_mss = true, .mss = mss },
+    };
+    struct tcb *t = st->ntcb < st->cfg.max_conns ? tcb_create(st, &syn, l) : NULL;
+    if (!t) {
+        stack_drop(st, DROP_TCP_TABLE_FULL);
+        return NULL;
+    }
+    tcp_cookie_synack_sent(t, seg->ack - 1);
+    stack_count(st, EV_TCP_SYN_COOKIES_OK);
+    stack_count(st, EV_TCP_PASSIVE_OPENS);
+    tcp_set_state(t, TCP_SYN_RECEIVED, seg, "the ACK returned a valid SYN cookie",
+                  "RFC 4987 §3.6");
+    return t;
+}
+
 static void listen_input(struct stack *st, struct listener *l, const struct tcp_segment *seg)
 {
     if (seg->flags & TCP_RST)
@@ -49,7 +82,12 @@ static void listen_input(struct stack *st, struct listener *l, const struct tcp_
         return;
     }
     if (l->half_open >= st->cfg.backlog) {
-        stack_drop(st, DROP_TCP_BACKLOG);
+        if (!st->cfg.syn_cookies) {
+            stack_drop(st, DROP_TCP_BACKLOG);
+            return;
+        }
+        stack_bound_event(st, EV_TCP_SYN_COOKIES_SENT, "--backlog");
+        tcp_send_cookie_synack(st, seg, syn_cookie_make(st->cfg.isn_key, seg, st->now));
         return;
     }
     if (st->ntcb >= st->cfg.max_conns)
@@ -570,14 +608,16 @@ void tcp_input(struct stack *st, const struct tcp_segment *seg)
     }
     if (!t) {
         struct listener *l = listener_find(st, seg->dport);
-        if (l) {
-            listen_input(st, l, seg);
-        } else {
+        if (!l) {
             /* §3.10.7.1: CLOSED.  Everything but an RST gets an RST. */
             stack_drop(st, DROP_TCP_NO_LISTENER);
             tcp_reply_rst(st, seg);
+            return;
         }
-        return;
+        if ((t = syn_cookie_open(st, l, seg)) == NULL) {
+            listen_input(st, l, seg);
+            return;
+        }
     }
     synchronized_input(t, seg);
     if (t->state != TCP_CLOSED && t->state != TCP_LISTEN)

@@ -207,6 +207,20 @@ void tcp_send_rst(struct tcb *t)
     stack_count(t->st, EV_TCP_RST_SENT);
 }
 
+/* A segment that belongs to no TCB: an RST, or a SYN-ACK with a cookie. */
+static void emit_stateless(struct stack *st, const struct tcp_segment *h,
+                           const uint8_t *opts, uint32_t optlen)
+{
+    uint8_t *tcp = st->hdr_buf + IPV4_HDR_LEN;
+    uint32_t hlen = tcp_write_header(tcp, h, opts, optlen, NULL, 0);
+    ipv4_write_header(st->hdr_buf, h->src, h->dst, IPPROTO_TCP_NUM, (uint16_t)hlen,
+                      st->ip_id++, true);
+    struct slice part = { st->hdr_buf, IPV4_HDR_LEN + hlen };
+    tcp_trace_segment(st, NULL, "OUT", h, 0);
+    stack_count(st, EV_TCP_SEG_OUT);
+    stack_emit(st, &part, 1, NULL);
+}
+
 /* RFC 9293 §3.10.7.1: a segment that reaches no connection.  If it has an
  * ACK, the RST takes its sequence number from that ACK; otherwise the RST
  * acknowledges everything the segment occupied. */
@@ -225,15 +239,42 @@ void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg)
         h.ack = seg->seq + tcp_seg_len(seg);
         h.flags = TCP_RST | TCP_ACK;
     }
-    uint8_t *tcp = st->hdr_buf + IPV4_HDR_LEN;
-    uint32_t hlen = tcp_write_header(tcp, &h, NULL, 0, NULL, 0);
-    ipv4_write_header(st->hdr_buf, h.src, h.dst, IPPROTO_TCP_NUM, (uint16_t)hlen,
-                      st->ip_id++, true);
-    struct slice part = { st->hdr_buf, IPV4_HDR_LEN + hlen };
-    tcp_trace_segment(st, NULL, "OUT", &h, 0);
-    stack_count(st, EV_TCP_SEG_OUT);
     stack_count(st, EV_TCP_RST_SENT);
-    stack_emit(st, &part, 1, NULL);
+    emit_stateless(st, &h, NULL, 0);
+}
+
+/* The window a cookie SYN-ACK offers: unscaled, as in any SYN. */
+static uint16_t cookie_window(const struct stack_config *cfg)
+{
+    return (uint16_t)(cfg->rcv_buf < 0xffff ? cfg->rcv_buf : 0xffff);
+}
+
+/* The backlog is full: the SYN is answered, but nothing is kept.  The
+ * SYN-ACK's sequence number is the cookie (syn_cookie.h) and it offers only
+ * our MSS, so the connection the ACK opens needs nothing but the cookie:
+ * no window scale, SACK or timestamps (RFC 4987 §3.6).  A lost one is not
+ * retransmitted; the client's SYN retransmission brings a new one. */
+void tcp_send_cookie_synack(struct stack *st, const struct tcp_segment *syn, uint32_t cookie)
+{
+    const struct stack_config *cfg = &st->cfg;
+    struct tcp_opt_out o = { .syn = true, .mss = (uint16_t)(cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN) };
+    uint8_t opts[TCP_MAX_OPT_LEN];
+    uint32_t optlen = tcp_write_options(opts, &o);
+    struct tcp_segment h = {
+        .src = syn->dst, .dst = syn->src, .sport = syn->dport, .dport = syn->sport,
+        .seq = cookie, .ack = syn->seq + 1, .flags = TCP_SYN | TCP_ACK,
+        .wnd = cookie_window(cfg),
+    };
+    emit_stateless(st, &h, opts, optlen);
+}
+
+/* A TCB made from a returned cookie: as if it had sent that SYN-ACK itself,
+ * with the cookie as its ISS and the window the SYN-ACK offered. */
+void tcp_cookie_synack_sent(struct tcb *t, uint32_t cookie)
+{
+    t->iss = t->snd_una = cookie;
+    t->snd_nxt = t->snd_max = cookie + 1;
+    note_sent(t, TCP_SYN | TCP_ACK, cookie_window(&t->st->cfg), 0);
 }
 
 /* --- data ------------------------------------------------------------------- */

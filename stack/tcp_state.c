@@ -165,9 +165,10 @@ static void trace_transition(struct tcb *t, enum tcp_state old, const struct tcp
                   tcp_state_name(t->state));
     if (seg)
         n += fmt_segment(line + n, sizeof line - (size_t)n, seg, t->irs, t->iss, t->snd_wscale);
-    else
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s", cause);
-    snprintf(line + n, sizeof line - (size_t)n, " (%s) [%s:%d]", rfc, file, line_no);
+    if (cause && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", seg ? ", " : "", cause);
+    if (n > 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, " (%s) [%s:%d]", rfc, file, line_no);
     emit_trace(st, line);
 }
 
@@ -201,8 +202,7 @@ void tcp_set_state_at(struct tcb *t, enum tcp_state new_state,
         r.new_state = tcp_state_name(new_state);
         if (seg)
             record_segment(&r, seg, t->irs, t->iss, t->snd_wscale);
-        else
-            r.what = cause;
+        r.what = cause;
         t->st->io.record(t->st->io.ctx, &r);
     }
     if (t->st->cfg.trace_level >= TRACE_STATES)

@@ -227,6 +227,9 @@ static void note_text(char *out, size_t cap, const struct trace_record *r) {
     if (r->kind == TRACE_EVENT)
         snprintf(out, cap, "%s: %s (%s) %s:%d", r->state, r->what ? r->what : "",
                  rfc, file, r->line);
+    else if (r->has_segment && r->what)
+        snprintf(out, cap, "%s -> %s, %s (%s) %s:%d", r->state, r->new_state, r->what, rfc,
+                 file, r->line);
     else if (r->has_segment)
         snprintf(out, cap, "%s -> %s (%s) %s:%d", r->state, r->new_state, rfc, file, r->line);
     else

@@ -49,7 +49,7 @@ enum {
     OPT_HEADER_TIMEOUT, OPT_MAX_REQUEST_LINE, OPT_MAX_HEADER_BYTES, OPT_MAX_HEADERS,
     OPT_MAX_BODY,
     OPT_IMPAIR,
-    OPT_MIN_RTO, OPT_DELACK, OPT_NO_NAGLE, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
+    OPT_MIN_RTO, OPT_DELACK, OPT_NO_NAGLE, OPT_NO_SYN_COOKIES, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
     OPT_TRACE_RING, OPT_NO_OFFLOAD, OPT_NO_IO_URING, OPT_COALESCE,
 };
 
@@ -85,6 +85,7 @@ static const struct option long_options[] = {
     {"min-rto-ms", required_argument, NULL, OPT_MIN_RTO},
     {"delack-ms", required_argument, NULL, OPT_DELACK},
     {"no-nagle", no_argument, NULL, OPT_NO_NAGLE},
+    {"no-syn-cookies", no_argument, NULL, OPT_NO_SYN_COOKIES},
     {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
     {"no-io-uring", no_argument, NULL, OPT_NO_IO_URING},
     {"coalesce-usec", required_argument, NULL, OPT_COALESCE},
@@ -163,7 +164,9 @@ void cli_usage(FILE *out) {
         "                        2*MSL (default %d)\n"
         "  --max-conns N         connections in any state, 1..%u (default %d)\n"
         "  --backlog N           half-open connections per listener, 1..%d\n"
-        "                        (default %d)\n"
+        "                        (default %d); past it, SYN cookies\n"
+        "  --no-syn-cookies      past the backlog, drop SYNs instead of answering\n"
+        "                        them with SYN cookies (RFC 4987)\n"
         "  --rcv-buf BYTES       receive buffer per connection, %d..%d (default %d)\n"
         "  --snd-buf BYTES       send buffer per connection, %d..%d (default %d)\n"
         "  --icmp-rate N         ICMP errors per second at most, 0..%d (default %d)\n"
@@ -456,6 +459,7 @@ static int apply_option(struct cli_options *o, struct seen *seen, int c,
     case OPT_PCAP: o->pcap_path = arg; ok = true; break;
     case OPT_TRACE: o->trace_path = arg; ok = true; break;
     case OPT_NO_NAGLE: o->cfg.nagle = false; ok = true; break;
+    case OPT_NO_SYN_COOKIES: o->cfg.syn_cookies = false; ok = true; break;
     case OPT_NO_OFFLOAD: o->cfg.offload = false; ok = true; break;
     case OPT_NO_IO_URING: o->io_uring = false; ok = true; break;
     case OPT_ACCESS_LOG: o->access_log_path = arg; ok = true; break;

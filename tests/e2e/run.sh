@@ -158,6 +158,16 @@ check_capture() {
 # (printed on exit; a counter still at 0 is not printed).
 counter() { sed -n "s/^ *\([0-9]*\)  $1.*/\1/p" "$2" | tail -n 1; }
 
+# download_big NAME WHAT: the 3 MB file from the synackd at 10.0.2.2, which
+# must arrive byte for byte.
+download_big() {
+    local name=$1 what=$2
+    timeout 60 curl -s --max-time 50 -o "$tmp/$name.body" http://10.0.2.2/big.bin
+    cmp -s "$tmp/$name.body" "$tmp/offload-root/big.bin"
+    report $? "$what: a 3 MB download is byte-identical" \
+        "got $(stat -c %s "$tmp/$name.body" 2>/dev/null || echo 0) bytes"
+}
+
 # A 3 MB download with offload on (the default) and off: byte-identical both
 # ways; with offload the kernel took super-segments, yet the capture shows
 # only segments of one MSS (1460 at MTU 1500, 1448 with timestamps), every
@@ -178,10 +188,7 @@ check_offload() {
             not_ok "synackd starts with offload $mode" "$(tail_of "$tmp/$name.err")"
             continue
         fi
-        timeout 60 curl -s --max-time 50 -o "$tmp/$name.body" http://10.0.2.2/big.bin
-        cmp -s "$tmp/$name.body" "$root/big.bin"
-        report $? "offload $mode: a 3 MB download is byte-identical" \
-            "got $(stat -c %s "$tmp/$name.body" 2>/dev/null || echo 0) bytes"
+        download_big "$name" "offload $mode"
         stop "$daemon" "$name"
         supers=$(counter "TCP super-segments" "$tmp/$name.err")
         if [[ $mode == plain ]]; then
@@ -276,6 +283,32 @@ check_lone_packets() {
         stop "$daemon" "$name"
     fi
     [[ -n ${was:-} ]] && echo "$was" >"$v6/disable_ipv6"
+}
+
+# A SYN flood does not lock clients out (SYN cookies, RFC 4987): 200 SYNs
+# from addresses that never answer fill a backlog of 16 and get 184 cookie
+# SYN-ACKs; curl's own SYN then gets a cookie too, and its ACK opens the
+# connection, which carries a 3 MB download intact.
+check_syn_flood() {
+    local name=synflood root=$tmp/offload-root n ok
+    if ! start "$name" --tun synack2 --tun-addr 10.0.2.1/24 --addr 10.0.2.2 \
+        --root "$root" --backlog 16; then
+        not_ok "synackd starts with --backlog 16" "$(tail_of "$tmp/$name.err")"
+        return
+    fi
+    timeout 60 /usr/bin/python3 - <<'PY'
+from scapy.all import IP, TCP, conf, send
+conf.verb = 0
+send([IP(src="10.0.2.%d" % (100 + i % 100), dst="10.0.2.2") /
+      TCP(sport=20000 + i, dport=80, flags="S", seq=1000 * i) for i in range(200)])
+PY
+    download_big "$name" "SYN flood, after 200 SYNs that are never completed"
+    stop "$daemon" "$name"
+    n=$(counter "SYNs answered with a SYN cookie" "$tmp/$name.err")
+    ok=$(counter "connections opened by the ACK of a SYN cookie" "$tmp/$name.err")
+    [[ $n == 185 && $ok == 1 ]]
+    report $? "SYN flood: 185 SYNs past the backlog of 16 got cookies; curl's ACK opened the one connection" \
+        "cookies sent '${n:-0}', connections opened by a cookie '${ok:-0}'"
 }
 
 # A kernel that refuses io_uring (too old, a seccomp filter, the
@@ -394,6 +427,7 @@ else
     fi
     check_offload
     check_lone_packets
+    check_syn_flood
     check_io_uring_refused
     check_bad_flag
     check_help_version

@@ -236,6 +236,7 @@ int h_set(struct harness *h, const char *name, unsigned long long v)
     else if (!strcmp(name, "min_rto")) c->min_rto = v;
     else if (!strcmp(name, "delack")) c->delack = v;
     else if (!strcmp(name, "nagle")) c->nagle = v != 0;
+    else if (!strcmp(name, "syn_cookies")) c->syn_cookies = v != 0;
     else if (!strcmp(name, "keepalive")) c->keepalive = v;
     else if (!strcmp(name, "user_timeout")) c->user_timeout = v;
     else if (!strcmp(name, "offload")) c->offload = v != 0;

@@ -14,7 +14,7 @@ C6 = seq_add(C_ISN, 6)
 
 
 def test_synack_retransmission_backoff():
-    with Stack(backlog=1) as st:
+    with Stack(backlog=1, syn_cookies=0) as st:
         c = Peer(st)
         first = c.syn(t=0)[0]
         expect_seg(first, "SA", isn(C_PORT, 0), seq_add(C_ISN, 1))
@@ -175,7 +175,7 @@ def test_data_and_fin_retransmitted_from_snd_una():
 
 
 def test_backlog_bound():
-    with Stack(backlog=2) as st:
+    with Stack(backlog=2, syn_cookies=0) as st:
         for port in (50001, 50002):
             got = Peer(st, sport=port).syn(t=0)
             assert len(got) == 1

@@ -102,7 +102,7 @@ static const struct tcp_app_ops test_ops = {
     .on_closed = app_closed,
 };
 
-static struct stack *new_stack_cfg(enum trace_level level, uint32_t backlog)
+static struct stack *new_stack_cfg(enum trace_level level, uint32_t backlog, bool syn_cookies)
 {
     npkts = ntraces = 0;
     g_conn = NULL;
@@ -115,6 +115,7 @@ static struct stack *new_stack_cfg(enum trace_level level, uint32_t backlog)
     cfg.addr = SERVER;
     cfg.msl = MSL;
     cfg.backlog = backlog;
+    cfg.syn_cookies = syn_cookies;
     cfg.trace_level = level;
     memcpy(cfg.isn_key, test_key, sizeof test_key);
     struct stack_io io = { .output = cap_output, .trace = cap_trace, .ctx = NULL };
@@ -126,7 +127,7 @@ static struct stack *new_stack_cfg(enum trace_level level, uint32_t backlog)
 
 static struct stack *new_stack(void)
 {
-    return new_stack_cfg(TRACE_STATES, STACK_DEFAULT_BACKLOG);
+    return new_stack_cfg(TRACE_STATES, STACK_DEFAULT_BACKLOG, true);
 }
 
 /* One segment from CLIENT:cport to SERVER:80, no options, with data. */
@@ -396,7 +397,7 @@ END_TEST
 
 START_TEST(backlog_counts_only_half_open)
 {
-    struct stack *st = new_stack_cfg(TRACE_STATES, 1);
+    struct stack *st = new_stack_cfg(TRACE_STATES, 1, false);
     send_from(st, CPORT, TCP_SYN, CISN, 0, T0);
     send_from(st, CPORT + 1, TCP_SYN, 5000, 0, T0);
     ck_assert_int_eq(npkts, 1);
@@ -406,6 +407,35 @@ START_TEST(backlog_counts_only_half_open)
     ck_assert_int_eq(npkts, 2);
     ck_assert_uint_eq(last_seg().dport, CPORT + 1);
     ck_assert_uint_eq(stack_conn_count(st), 2);
+    stack_free(st);
+}
+END_TEST
+
+/* Past the backlog a SYN gets a SYN-ACK that keeps nothing (RFC 4987 §3.6):
+ * its only option is the MSS, and its ACK opens the connection; an ACK
+ * whose cookie is off by one opens nothing and gets an RST. */
+START_TEST(backlog_full_answers_with_syn_cookie)
+{
+    struct stack *st = new_stack_cfg(TRACE_STATES, 1, true);
+    send_from(st, CPORT, TCP_SYN, CISN, 0, T0);
+    send_from(st, CPORT + 1, TCP_SYN, 5000, 0, T0);
+    ck_assert_int_eq(npkts, 2);
+    struct tcp_segment c = out_seg(1);
+    ck_assert_uint_eq(c.flags, TCP_SYN | TCP_ACK);
+    ck_assert_uint_eq(c.ack, 5001);
+    ck_assert_uint_eq(c.hdr_len, 24);  /* MSS and nothing else */
+    ck_assert(c.opt.has_mss && !c.opt.has_wscale && !c.opt.sack_permitted &&
+              !c.opt.has_timestamp);
+    ck_assert_uint_eq(stack_counters(st)->events[EV_TCP_SYN_COOKIES_SENT], 1);
+    ck_assert_uint_eq(stack_counters(st)->drops[DROP_TCP_BACKLOG], 0);
+    send_from(st, CPORT + 1, TCP_ACK, 5001, c.seq + 2, T0 + 1000);
+    ck_assert_int_eq(npkts, 3);
+    ck_assert_uint_eq(last_seg().flags, TCP_RST);
+    ck_assert_uint_eq(stack_conn_count(st), 1);
+    send_from(st, CPORT + 1, TCP_ACK, 5001, c.seq + 1, T0 + 2000);
+    ck_assert_uint_eq(stack_conn_count(st), 2);
+    ck_assert_uint_eq(g_accepts, 1);
+    ck_assert_uint_eq(stack_counters(st)->events[EV_TCP_SYN_COOKIES_OK], 1);
     stack_free(st);
 }
 END_TEST
@@ -616,7 +646,7 @@ END_TEST
 
 START_TEST(trace_off_emits_no_lines)
 {
-    struct stack *st = new_stack_cfg(TRACE_OFF, STACK_DEFAULT_BACKLOG);
+    struct stack *st = new_stack_cfg(TRACE_OFF, STACK_DEFAULT_BACKLOG, true);
     handshake(st);
     tcp_close(g_conn);
     ck_assert_int_eq(ntraces, 0);
@@ -851,6 +881,7 @@ Suite *tcp_state_suite(void)
     tcase_add_test(to, rst_in_syn_received_returns_to_listen);
     tcase_add_test(to, synack_retries_exhausted_closes);
     tcase_add_test(to, backlog_counts_only_half_open);
+    tcase_add_test(to, backlog_full_answers_with_syn_cookie);
     suite_add_tcase(s, to);
     TCase *tc = tcase_create("close");
     tcase_add_test(tc, client_closes_first_last_ack_path);

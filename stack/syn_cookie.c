@@ -1,0 +1,56 @@
+/*
+ * syn_cookie.c -- SYN cookies (RFC 4987 §3.6), made and checked.  See
+ * syn_cookie.h for the layout; tcp_input.c decides when to use them.
+ */
+#include "stack/syn_cookie.h"
+
+#include "stack/isn.h"
+
+/* Peer MSS values a cookie can carry in 3 bits: the common ones (IPv4 over
+ * Ethernet and its tunnels, jumbo frames, a 64 KB TUN).  The peer's MSS is
+ * rounded down to one of them, so we never send more than it asked for. */
+static const uint16_t cookie_mss[8] = {64, 536, 1200, 1360, 1440, 1460, 8960, 65495};
+
+static uint32_t period_of(usec_t now)
+{
+    return (uint32_t)(now / SYN_COOKIE_PERIOD_USEC) & 31;
+}
+
+/* The keyed part: the 4-tuple and the client's ISN, so an ACK must come
+ * from the same endpoints and continue the same SYN's sequence space. */
+static uint32_t cookie_hash(const uint8_t key[16], const struct tcp_segment *s,
+                            uint32_t client_isn, uint32_t period)
+{
+    /* Our end is the segment's destination for a SYN and an ACK alike. */
+    uint8_t msg[18] = {
+        (uint8_t)(s->dst >> 24), (uint8_t)(s->dst >> 16), (uint8_t)(s->dst >> 8), (uint8_t)s->dst,
+        (uint8_t)(s->dport >> 8), (uint8_t)s->dport,
+        (uint8_t)(s->src >> 24), (uint8_t)(s->src >> 16), (uint8_t)(s->src >> 8), (uint8_t)s->src,
+        (uint8_t)(s->sport >> 8), (uint8_t)s->sport,
+        (uint8_t)(client_isn >> 24), (uint8_t)(client_isn >> 16), (uint8_t)(client_isn >> 8),
+        (uint8_t)client_isn, (uint8_t)period, 'C',
+    };
+    return (uint32_t)siphash24(key, msg, sizeof msg) & 0xffffff;
+}
+
+uint32_t syn_cookie_make(const uint8_t key[16], const struct tcp_segment *syn, usec_t now)
+{
+    uint16_t peer = syn->opt.has_mss ? syn->opt.mss : TCP_DEFAULT_MSS;
+    uint32_t m = 0;
+    while (m + 1 < 8 && cookie_mss[m + 1] <= peer)
+        m++;
+    uint32_t p = period_of(now);
+    return p << 27 | m << 24 | cookie_hash(key, syn, syn->seq, p);
+}
+
+bool syn_cookie_check(const uint8_t key[16], const struct tcp_segment *ack, usec_t now,
+                      uint16_t *mss)
+{
+    uint32_t cookie = ack->ack - 1, client_isn = ack->seq - 1;
+    uint32_t p = cookie >> 27;
+    uint32_t age = (period_of(now) - p) & 31;
+    if (age > SYN_COOKIE_MAX_AGE || (cookie & 0xffffff) != cookie_hash(key, ack, client_isn, p))
+        return false;
+    *mss = cookie_mss[(cookie >> 24) & 7];
+    return true;
+}

@@ -1,0 +1,46 @@
+/*
+ * syn_cookie.h -- SYN cookies (RFC 4987 §3.6): when a listener's backlog of
+ * half-open connections is full, the SYN-ACK's sequence number itself holds
+ * what the TCB would have kept, and no TCB is made until the ACK brings it
+ * back.  A flood of SYNs from addresses that never answer then fills
+ * nothing, and a real client's handshake still completes.
+ *
+ * The 32 bits of a cookie:
+ *
+ *   31      27 26  24 23                                   0
+ *   +---------+------+--------------------------------------+
+ *   | period  | MSS  | SipHash(key, 4-tuple, client ISN,    |
+ *   | (5 bits)| index|         period), low 24 bits         |
+ *   +---------+------+--------------------------------------+
+ *
+ * period counts SYN_COOKIE_PERIOD_USEC intervals; a cookie is good for the
+ * period it was made in and SYN_COOKIE_MAX_AGE after it.  The MSS index
+ * picks the peer's MSS, rounded down, from a table of eight.  The key is
+ * the one the ISNs use (isn.h), so a cookie is as hard to guess as an ISN.
+ * Window scale, SACK and timestamps offered on the SYN are not kept: the
+ * cookie SYN-ACK does not offer them, so the connection runs without.
+ */
+#ifndef SYNACK_SYN_COOKIE_H
+#define SYNACK_SYN_COOKIE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stack/stack.h"
+#include "stack/tcp_header.h"
+
+/* The ACK comes one round trip after the SYN-ACK (a lost SYN-ACK brings
+ * the SYN again, and a new cookie): a cookie is good for 64 to 128 s. */
+#define SYN_COOKIE_PERIOD_USEC (64 * USEC_PER_SEC)
+#define SYN_COOKIE_MAX_AGE 1
+
+/* The cookie for a SYN: the ISS of our stateless SYN-ACK. */
+uint32_t syn_cookie_make(const uint8_t key[16], const struct tcp_segment *syn, usec_t now);
+
+/* Whether an ACK (no SYN, no RST) acknowledges a cookie we made for the
+ * same 4-tuple and client ISN, not too long ago; if so, *mss is the peer's
+ * MSS it carried. */
+bool syn_cookie_check(const uint8_t key[16], const struct tcp_segment *ack, usec_t now,
+                      uint16_t *mss);
+
+#endif

@@ -1,0 +1,137 @@
+"""
+test_syn_cookies.py -- SYN cookies (RFC 4987 §3.6, stack/syn_cookie.c).
+
+Past the listen backlog a SYN is answered without keeping anything: the
+SYN-ACK's sequence number is a cookie (period, the peer's MSS, a keyed hash
+of the 4-tuple and the client's ISN) that util.syn_cookie() computes here
+without the C code, and the SYN-ACK offers only our MSS.  The ACK that
+returns the cookie opens the connection; any other ACK gets an RST, as an
+ACK to a listener always has (RFC 9293 §3.10.7.2).
+"""
+from test_placeholder import RESPONSE
+from util import (C_ISN, COOKIE_PERIOD, MS, SEC, TCP, Peer, Stack, describe, expect_counts,
+                  expect_seg, expect_transitions, isn, nothing, one, opts, out, payload,
+                  seq_add, syn_cookie)
+
+GET = b"GET /hello HTTP/1.1\r\nHost: 10.0.0.2\r\n\r\n"
+LINUX_SYN = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1000, 0)), ("NOP", None),
+             ("WScale", 7)]
+
+
+def to_port(st, port):
+    """What the stack sent to the client at port; the half-open fillers'
+    SYN-ACK retransmissions (to ports 40000..) are left aside."""
+    return [p for p in out(st) if p[TCP].dport == port]
+
+
+def fill_backlog(st, n, t=0):
+    """n SYNs from ports 40000.. that are never completed: the backlog."""
+    for k in range(n):
+        got = Peer(st, sport=40000 + k).syn(t=t)
+        assert len(got) == 1
+        expect_seg(got[0], "SA", isn(40000 + k, t), seq_add(C_ISN, 1), dport=40000 + k)
+
+
+def test_past_the_backlog_a_syn_gets_a_cookie():
+    with Stack(backlog=2, placeholder=True) as st:
+        fill_backlog(st, 2)
+        c = Peer(st, options=LINUX_SYN)
+        got = c.syn(t=1 * MS)
+        assert len(got) == 1, [describe(p) for p in got]
+        cookie = syn_cookie(c.sport, C_ISN, 1 * MS, 1460)
+        expect_seg(got[0], "SA", cookie, seq_add(C_ISN, 1), win=65535)
+        # Only the MSS: window scale, SACK and timestamps would need state.
+        assert opts(got[0]) == [("MSS", 1460)], opts(got[0])
+        assert st.tcb_count() == 2, "a cookie keeps no TCB"
+        expect_counts(st, drops={"TCP_BACKLOG": 0},
+                      events={"TCP_SYN_COOKIES_SENT": 1, "TCP_PASSIVE_OPENS": 2})
+        logs = [l for l in st.trace() if l.startswith("log: ")]
+        assert logs == ["log: limit reached: SYNs answered with a SYN cookie: listen backlog "
+                        "full (--backlog); 1 so far"], logs
+
+
+def test_the_cookies_ack_opens_the_connection():
+    with Stack(backlog=1, delack=0, placeholder=True) as st:
+        fill_backlog(st, 1)
+        c = Peer(st, options=LINUX_SYN)
+        cookie = syn_cookie(c.sport, C_ISN, 2 * MS, 1460)
+        got = c.syn(t=2 * MS)
+        expect_seg(got[0], "SA", cookie, seq_add(C_ISN, 1))
+        c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
+        c.send("A", t=3 * MS)
+        nothing(st, "no answer to the handshake's ACK")
+        expect_transitions(st, ["LISTEN -> SYN-RECEIVED", "LISTEN -> SYN-RECEIVED",
+                                "SYN-RECEIVED -> ESTABLISHED"])
+        line = [l for l in st.trace() if "LISTEN -> SYN-RECEIVED" in l][1]
+        assert ", the ACK returned a valid SYN cookie (RFC 4987 §3.6) [stack/tcp_input.c:" \
+            in line, line
+        # The connection runs on what the cookie kept: MSS 1460, and no
+        # timestamps, so the full 1460 bytes per segment.
+        c.send("PA", GET, t=4 * MS)
+        resp, fin = out(st)
+        expect_seg(resp, "PA", seq_add(cookie, 1), seq_add(C_ISN, 1 + len(GET)), data=RESPONSE)
+        expect_seg(fin, "FA", seq_add(cookie, 1 + len(RESPONSE)), seq_add(C_ISN, 1 + len(GET)))
+        assert opts(resp) == [], opts(resp)
+        expect_counts(st, events={"TCP_SYN_COOKIES_SENT": 1, "TCP_SYN_COOKIES_OK": 1,
+                                  "TCP_ESTABLISHED": 1})
+
+
+def test_a_cookie_carries_the_peers_mss_rounded_down():
+    # MSS 1400 rounds down to 1360: the cookie connection never sends more
+    # than the peer asked for.
+    with Stack(backlog=1, delack=0, snd_buf=1 << 16) as st:
+        fill_backlog(st, 1)
+        c = Peer(st, options=[("MSS", 1400)])
+        got = c.syn(t=0)
+        cookie = syn_cookie(c.sport, C_ISN, 0, 1400)
+        expect_seg(got[0], "SA", cookie, seq_add(C_ISN, 1))
+        assert (cookie >> 24) & 7 == 3
+        c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
+        c.send("A", t=1 * MS)
+        assert st.app_send(bytes(5000)) == 5000
+        sent = out(st)
+        # Three full segments; Nagle holds the 920-byte tail while they fly.
+        assert [len(payload(p)) for p in sent] == [1360, 1360, 1360], [describe(p) for p in sent]
+        assert all(opts(p) == [] for p in sent)
+
+
+def test_a_wrong_or_old_cookie_opens_nothing():
+    with Stack(backlog=1, placeholder=True) as st:
+        fill_backlog(st, 1)
+        c = Peer(st)
+        c.syn(t=0)
+        cookie = syn_cookie(c.sport, C_ISN, 0, 536)
+        # Off by one, or for another client ISN: an ACK for nothing we sent.
+        for seq, ack in ((seq_add(C_ISN, 1), seq_add(cookie, 2)),
+                         (seq_add(C_ISN, 2), seq_add(cookie, 1))):
+            c.send("A", seq=seq, ack=ack, t=1 * MS)
+            rst = one(st, "the RST")
+            expect_seg(rst, "R", ack)
+        # The right ACK, but two periods later: the cookie has expired.
+        c.send("A", seq=seq_add(C_ISN, 1), ack=seq_add(cookie, 1), t=2 * COOKIE_PERIOD)
+        rst = to_port(st, c.sport)
+        assert len(rst) == 1, [describe(p) for p in rst]
+        expect_seg(rst[0], "R", seq_add(cookie, 1))
+        expect_counts(st, events={"TCP_SYN_COOKIES_OK": 0, "TCP_RST_SENT": 3})
+
+
+def test_a_cookie_is_good_into_the_next_period():
+    # Made just before a period ends, checked just after: still good.
+    with Stack(backlog=1, placeholder=True) as st:
+        t0 = COOKIE_PERIOD - 1 * MS
+        fill_backlog(st, 1, t=t0)
+        c = Peer(st)
+        c.syn(t=t0)
+        cookie = syn_cookie(c.sport, C_ISN, t0, 536)
+        c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
+        c.send("A", t=COOKIE_PERIOD + 1 * SEC)
+        assert to_port(st, c.sport) == [], "no answer to the handshake's ACK"
+        expect_counts(st, events={"TCP_SYN_COOKIES_OK": 1, "TCP_ESTABLISHED": 1})
+
+
+def test_without_cookies_the_syn_is_dropped():
+    with Stack(backlog=1, syn_cookies=0) as st:
+        fill_backlog(st, 1)
+        Peer(st).syn(t=1 * MS)
+        nothing(st, "--no-syn-cookies: a SYN past the backlog gets nothing")
+        expect_counts(st, drops={"TCP_BACKLOG": 1}, events={"TCP_SYN_COOKIES_SENT": 0})
