@@ -332,6 +332,28 @@ static bool consumed(struct http_conn *hc, const char *p, size_t len, size_t use
 
 /* Feeds received bytes to the parser until one request is whole
  * (STEP_GO_ON) or the bytes run out (STEP_WAIT). */
+/* RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" may hold
+ * the content back until it hears from us, and we MUST answer at once,
+ * with 100 or a final status.  Nothing here depends on the content (it is
+ * read and discarded), so the final status is known from the head alone:
+ * it goes now, and the connection closes after it, since the client may
+ * never send the content the head announced.  HTTP/1.0 clients' is
+ * ignored, as the RFC asks. */
+static bool expects_continue(const struct http_parser *req)
+{
+    struct http_str v;
+    if (req->version_minor < 1 || !http_parser_head_done(req) || req->state == HTTP_PARSE_DONE)
+        return false;
+    for (unsigned i = 0; http_field_get(req, "Expect", i, &v); i++) {
+        struct http_str item;
+        size_t pos = 0;
+        while (http_list_next(v, &pos, &item))
+            if (http_str_ieq(item, "100-continue"))
+                return true;
+    }
+    return false;
+}
+
 static enum step read_request(struct http_conn *hc)
 {
     uint64_t now = tcp_now(hc->c);
@@ -362,6 +384,11 @@ static enum step read_request(struct http_conn *hc)
         }
         if (hc->req.state == HTTP_PARSE_DONE) {
             plan(hc, 0);
+            return STEP_GO_ON;
+        }
+        if (expects_continue(&hc->req)) {
+            plan(hc, 0);
+            hc->keep_alive = false;
             return STEP_GO_ON;
         }
     }

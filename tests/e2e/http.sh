@@ -147,6 +147,20 @@ check_errors() {
         "saw 404: $c404, 405: $c405 Allow '$allow', 501: $c501"
 }
 
+# "Expect: 100-continue" (RFC 9110 §10.1.1): curl holds a 500 KB body back
+# and waits up to 1 s for an answer; the 405 comes at once, so curl never
+# says it gave up waiting, and it sends none of the body.
+check_expect_continue() {
+    local code
+    head -c 500000 /dev/zero >"$tmp/upload.bin"
+    code=$(timeout 20 curl -sv -o /dev/null -w '%{http_code}' --max-time 10 \
+        -H 'Expect: 100-continue' --data-binary @"$tmp/upload.bin" "$URL/hello" 2>"$tmp/expect.err")
+    [[ $code == 405 ]] && grep -q '^< Connection: close' "$tmp/expect.err" &&
+        ! grep -q 'Done waiting for 100-continue' "$tmp/expect.err"
+    report $? "Expect: 100-continue: POST of 500 KB answered 405 before the body, Connection: close" \
+        "saw $code; curl said:" "$(grep -iE 'expect|100|done waiting|^< ' "$tmp/expect.err" | head -n 8)"
+}
+
 # ---- other clients --------------------------------------------------------
 
 check_wget() {
@@ -346,6 +360,7 @@ else
     check_http10
     check_keepalive
     check_errors
+    check_expect_continue
     check_wget
     check_urllib
     check_pipelined

@@ -395,6 +395,41 @@ START_TEST(errors_and_methods)
 }
 END_TEST
 
+/* RFC 9110 §10.1.1: "Expect: 100-continue" with the content held back gets
+ * its final status at once, and the connection closes after it; without
+ * the expectation (or from HTTP/1.0) the server waits for the content. */
+START_TEST(expect_100_continue_is_answered_at_once)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40010);
+    send_request(&cl, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n"
+                      "Expect: 100-continue\r\n\r\n");
+    const char *head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 405 Method Not Allowed\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Connection: close\r\n"));
+    ck_assert(cl.got_fin);
+    connect_client(&cl, 40011);
+    send_request(&cl, "GET /hello HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                      "Expect: 100-Continue\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "HTTP/1.1 200 OK\r\n"));
+    ck_assert_uint_eq(cl.rx_len - hl, strlen(hello_html));
+    ck_assert(cl.got_fin);
+    /* HTTP/1.0: the expectation is ignored; the answer waits for the body. */
+    connect_client(&cl, 40012);
+    send_request(&cl, "POST / HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+    ck_assert_uint_eq(cl.rx_len, 0);
+    send_request(&cl, "abc");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "HTTP/1.1 405 Method Not Allowed\r\n"));
+    /* No expectation: the same. */
+    connect_client(&cl, 40013);
+    send_request(&cl, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n");
+    ck_assert_uint_eq(cl.rx_len, 0);
+    teardown();
+}
+END_TEST
+
 START_TEST(pipelined_in_order_and_byte_by_byte)
 {
     struct client cl;
@@ -673,6 +708,7 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, head_and_conditional);
     tcase_add_test(tc, errors_and_methods);
     tcase_add_test(tc, pipelined_in_order_and_byte_by_byte);
+    tcase_add_test(tc, expect_100_continue_is_answered_at_once);
     tcase_add_test(tc, streams_a_large_file_and_ranges);
     tcase_add_test(tc, header_timeout_answers_408);
     tcase_add_test(tc, idle_timeout_closes);
