@@ -18,7 +18,7 @@
     X(IP_TOTAL_LEN, "IPv4: total length smaller than header or larger than read") \
     X(IP_CHECKSUM, "IPv4: bad header checksum")                                 \
     X(IP_NOT_FOR_US, "IPv4: destination is not our address")                   \
-    X(IP_BAD_SOURCE, "IPv4: source is broadcast, multicast or zero")            \
+    X(IP_BAD_SOURCE, "IPv4: source is ours, broadcast, multicast or zero")      \
     X(IP_FRAGMENT, "IPv4: fragment (reassembly not supported)")                 \
     X(ICMP_SHORT, "ICMP: shorter than its 8-byte header")                       \
     X(ICMP_CHECKSUM, "ICMP: bad checksum")                                      \

@@ -156,7 +156,10 @@ void stack_input(struct stack *st, const uint8_t *pkt, size_t len, usec_t now)
         stack_drop(st, DROP_IP_NOT_FOR_US);
         return;
     }
-    if (ipv4_is_bad_source(ip.src)) {
+    /* Our own address as the source cannot come from the link: a spoof,
+     * which a SYN would turn into a segment to ourselves (the LAND attack;
+     * Linux drops such "martian" sources too). */
+    if (ipv4_is_bad_source(ip.src) || ip.src == st->cfg.addr) {
         stack_drop(st, DROP_IP_BAD_SOURCE);
         return;
     }

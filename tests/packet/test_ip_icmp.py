@@ -190,11 +190,15 @@ def test_not_for_us():
 
 def test_bad_source():
     with Stack() as st:
-        for src in ("0.0.0.0", "224.0.0.1", "239.1.2.3", "127.0.0.1", "255.255.255.255"):
+        # Our own address too: a SYN from it, even to itself (the LAND
+        # attack), would have us talk to ourselves.
+        for src in ("0.0.0.0", "224.0.0.1", "239.1.2.3", "127.0.0.1", "255.255.255.255", SERVER):
             st.send(IP(src=src, dst=SERVER) / UDP(sport=1, dport=2), t=T0)
             st.send(IP(src=src, dst=SERVER) / TCP(sport=1234, dport=80, flags="S"))
-        nothing(st, "never answer a broadcast, multicast or martian source")
-        expect_counts(st, drops={"IP_BAD_SOURCE": 10})
+        st.send(IP(src=SERVER, dst=SERVER) / TCP(sport=80, dport=80, flags="S"))
+        nothing(st, "never answer a broadcast, multicast, martian or our own source")
+        expect_counts(st, drops={"IP_BAD_SOURCE": 13})
+        assert st.tcb_count() == 0
 
 
 def test_truncated_and_malformed_ip():
