@@ -86,6 +86,15 @@ static void content_fields(struct out *o, const struct http_response *r)
         content_range(o, r);
     if (r->allow)
         field(o, "Allow", HTTP_ALLOW);
+    if (r->location) {
+        const char *q = memchr(r->location, '?', r->location_len);
+        size_t path_len = q ? (size_t)(q - r->location) : r->location_len;
+        put(o, "Location: ");
+        put_mem(o, r->location, path_len);
+        put_mem(o, "/", 1);
+        put_mem(o, r->location + path_len, r->location_len - path_len);
+        put_mem(o, "\r\n", 2);
+    }
 }
 
 size_t http_response_head(const struct http_response *r, const char *date, const char *server,

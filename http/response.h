@@ -32,6 +32,10 @@ struct http_response {
     enum http_content_range content_range;
     uint64_t range_first, range_last, full_size;
     bool allow;                  /* Allow: HTTP_ALLOW (405, OPTIONS) */
+    /* 301 to a directory's address with its slash: the request target
+     * (valid while the request is), a '/' before its query. */
+    const char *location;
+    uint32_t location_len;
     bool send_body;              /* false for HEAD and 304 (RFC 9110 §9.3.2, §15.4.5) */
     const char *body;            /* the content in memory, or NULL ... */
     void *file;                  /* ... a host file handle, read from offset */

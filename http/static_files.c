@@ -3,7 +3,9 @@
  * pages, the site's 404 page, validators, conditionals and ranges.
  *
  * Lookup order for a normalised path P (request_path.c made it safe):
- *   1. P itself; a directory serves P/index.html and is never listed;
+ *   1. P itself; a directory serves P/index.html and is never listed, and
+ *      is redirected to P/ first when its address lacks the slash, so that
+ *      the index page's relative links resolve inside it (as nginx does);
  *   2. if P is missing and its last segment has no extension, P.html, so
  *      /hello serves hello.html (a "clean URL");
  *   3. otherwise 404, with the site's 404.html as the body when present.
@@ -17,19 +19,25 @@
 #include "http/request_path.h"
 #include "http/static_files.h"
 
+/* lookup()'s answers beyond the host's: LOOKUP_BAD_TARGET, the target is
+ * not a path at all; LOOKUP_ADD_SLASH, it names a directory but lacks the
+ * final slash. */
+#define LOOKUP_BAD_TARGET (HTTP_OPEN_ERROR + 1)
+#define LOOKUP_ADD_SLASH (HTTP_OPEN_ERROR + 2)
+
 /* Opens path, or its index page when it is a directory. */
-static enum http_open_result open_file(const struct http_host *host, char *path, size_t cap,
-                                       void **h, struct http_file_info *fi)
+static int open_file(const struct http_host *host, char *path, size_t cap, void **h,
+                     struct http_file_info *fi)
 {
     enum http_open_result res = host->open(host->ctx, path, h, fi);
     if (res != HTTP_OPEN_OK || !fi->is_dir)
-        return res;
+        return (int)res;
     host->close(host->ctx, *h);
     size_t n = strlen(path);
-    if (n + 1 + sizeof HTTP_INDEX_PAGE > cap)
-        return HTTP_OPEN_NOT_FOUND;
     if (n > 0 && path[n - 1] != '/')
-        path[n++] = '/';
+        return LOOKUP_ADD_SLASH;
+    if (n + sizeof HTTP_INDEX_PAGE > cap)
+        return HTTP_OPEN_NOT_FOUND;
     memcpy(path + n, HTTP_INDEX_PAGE, sizeof HTTP_INDEX_PAGE);
     res = host->open(host->ctx, path, h, fi);
     if (res == HTTP_OPEN_OK && fi->is_dir) {
@@ -111,9 +119,6 @@ static void file_content(const struct http_host *host, const struct http_parser 
     }
 }
 
-/* lookup()'s answer beyond the host's: the target is not a path at all. */
-#define LOOKUP_BAD_TARGET (HTTP_OPEN_ERROR + 1)
-
 /* Finds the file for the target: HTTP_OPEN_OK with *h open, or why not. */
 static int lookup(const struct http_host *host, const struct http_parser *req,
                                     char *path, size_t cap, void **h, struct http_file_info *fi)
@@ -139,6 +144,12 @@ void http_static_plan(const struct http_host *host, const struct http_parser *re
     int res = lookup(host, req, path, cap, &h, &fi);
 
     memset(r, 0, sizeof *r);
+    if (res == LOOKUP_ADD_SLASH) {
+        http_response_error(r, 301, send_body);
+        r->location = req->target.p;
+        r->location_len = (uint32_t)req->target.len;
+        return;
+    }
     if (res == HTTP_OPEN_NOT_FOUND || res == HTTP_OPEN_FORBIDDEN) {
         /* Refused and missing look the same: the client learns nothing
          * about what lies outside the root. */

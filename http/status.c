@@ -20,6 +20,9 @@ static const struct {
 } statuses[] = {
     {200, "OK", NULL},
     {206, "Partial Content", NULL},
+    {301, "Moved Permanently",
+     PAGE("301", "Moved Permanently", "This is a directory: its address ends with a slash "
+                                      "(see the Location header).")},
     {304, "Not Modified", NULL},
     {400, "Bad Request",
      PAGE("400", "Bad Request", "The request could not be parsed as HTTP/1.1 (RFC 9112). "

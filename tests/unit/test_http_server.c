@@ -465,6 +465,34 @@ START_TEST(pipelined_in_order_and_byte_by_byte)
 }
 END_TEST
 
+/* A directory's address without its slash is redirected to the address
+ * with it (so that its index page's relative links resolve inside it),
+ * the query kept; with the slash it is served (here: no index, 404). */
+START_TEST(directory_without_slash_is_redirected)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40014);
+    send_request(&cl, "GET /docs HTTP/1.1\r\nHost: a\r\n\r\n");
+    const char *head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 301 Moved Permanently\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "\r\nLocation: /docs/\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Connection: keep-alive\r\n"));
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "HEAD /docs?lang=en HTTP/1.1\r\nHost: a\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "\r\nLocation: /docs/?lang=en\r\n"));
+    ck_assert_uint_eq(cl.rx_len, hl);  /* HEAD: no body */
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "GET /docs/ HTTP/1.1\r\nHost: a\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "404 Not Found"));
+    ck_assert_ptr_null(strstr(head, "Location:"));
+    teardown();
+}
+END_TEST
+
 START_TEST(streams_a_large_file_and_ranges)
 {
     struct client cl;
@@ -709,6 +737,7 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, errors_and_methods);
     tcase_add_test(tc, pipelined_in_order_and_byte_by_byte);
     tcase_add_test(tc, expect_100_continue_is_answered_at_once);
+    tcase_add_test(tc, directory_without_slash_is_redirected);
     tcase_add_test(tc, streams_a_large_file_and_ranges);
     tcase_add_test(tc, header_timeout_answers_408);
     tcase_add_test(tc, idle_timeout_closes);
