@@ -98,6 +98,11 @@ enum http_path_result http_target_path(const char *target, size_t target_len, ch
         return HTTP_PATH_ASTERISK;
     if (cap < target_len + 1)
         return HTTP_PATH_BAD;
+    /* A fragment is for the client alone and never sent (RFC 9110 §7.1):
+     * '#' has no place in any request-target form (RFC 9112 §3.2), so the
+     * request line is invalid, and §3 asks for a 400. */
+    if (memchr(target, '#', target_len))
+        return HTTP_PATH_BAD;
     skip_scheme_authority(&t, end);
     if (t < end && *t != '/')
         return HTTP_PATH_BAD;  /* neither origin-form nor absolute-form */

@@ -49,6 +49,8 @@ START_TEST(path_normalisation_and_jail)
     ck_assert_int_eq(norm("/a%zz", out), HTTP_PATH_BAD);
     ck_assert_int_eq(norm("/a%2", out), HTTP_PATH_BAD);
     ck_assert_int_eq(norm("a/b", out), HTTP_PATH_BAD);
+    ck_assert_int_eq(norm("/small.txt#frag", out), HTTP_PATH_BAD);
+    ck_assert_int_eq(norm("/a?q=1#frag", out), HTTP_PATH_BAD);
     ck_assert_int_eq(norm("*", out), HTTP_PATH_ASTERISK);
 }
 END_TEST
