@@ -106,7 +106,7 @@ enum http_path_result http_target_path(const char *target, size_t target_len, ch
     skip_scheme_authority(&t, end);
     if (t < end && *t != '/')
         return HTTP_PATH_BAD;  /* neither origin-form nor absolute-form */
-    if ((q = memchr(t, '?', (size_t)(end - t))) != NULL)
+    if (t < end && (q = memchr(t, '?', (size_t)(end - t))) != NULL)
         end = q;  /* the query names no file */
     for (const char *c = t < end ? t + 1 : end; c < end;) {
         if (*c == '/') {
