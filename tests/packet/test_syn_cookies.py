@@ -76,6 +76,24 @@ def test_the_cookies_ack_opens_the_connection():
                                   "TCP_ESTABLISHED": 1})
 
 
+def test_the_request_itself_may_return_the_cookie():
+    # The handshake's ACK lost, the request that follows carries the same
+    # acknowledgment: it opens the connection and is answered.
+    with Stack(backlog=1, delack=0, placeholder=True) as st:
+        fill_backlog(st, 1)
+        c = Peer(st)
+        c.syn(t=0)
+        cookie = syn_cookie(c.sport, C_ISN, 0, 536)
+        c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
+        c.send("PA", GET, t=1 * MS)
+        got = to_port(st, c.sport)
+        assert len(got) == 2, [describe(p) for p in got]
+        expect_seg(got[0], "PA", seq_add(cookie, 1), seq_add(C_ISN, 1 + len(GET)), data=RESPONSE)
+        expect_seg(got[1], "FA", seq_add(cookie, 1 + len(RESPONSE)), seq_add(C_ISN, 1 + len(GET)))
+        expect_transitions(st, ["LISTEN -> SYN-RECEIVED", "LISTEN -> SYN-RECEIVED",
+                                "SYN-RECEIVED -> ESTABLISHED", "ESTABLISHED -> FIN-WAIT-1"])
+
+
 def test_a_cookie_carries_the_peers_mss_rounded_down():
     # MSS 1400 rounds down to 1360: the cookie connection never sends more
     # than the peer asked for.
