@@ -126,3 +126,31 @@ enum http_path_result http_target_path(const char *target, size_t target_len, ch
     out[len] = '\0';
     return HTTP_PATH_OK;
 }
+
+bool http_target_plain_path(const char *target, size_t target_len, const char **path,
+                            size_t *path_len, const char **query, size_t *query_len)
+{
+    const char *t = target, *end = target + target_len;
+    skip_scheme_authority(&t, end);
+    const char *q = t < end ? memchr(t, '?', (size_t)(end - t)) : NULL;
+    const char *path_end = q ? q : end;
+    if (t == path_end || *t != '/')
+        return false;
+    for (const char *seg = t; seg < path_end;) {
+        const char *next = memchr(seg + 1, '/', (size_t)(path_end - seg - 1));
+        size_t n = (size_t)((next ? next : path_end) - seg - 1);
+        if (n == 0 && next)  /* "//": an empty segment, or an authority */
+            return false;
+        if ((n == 1 && seg[1] == '.') || (n == 2 && seg[1] == '.' && seg[2] == '.'))
+            return false;
+        seg = next ? next : path_end;
+    }
+    for (const char *c = t; c < end; c++)
+        if (*c <= ' ' || *c > '~')
+            return false;
+    *path = t;
+    *path_len = (size_t)(path_end - t);
+    *query = q ? q + 1 : path_end;
+    *query_len = q ? (size_t)(end - q - 1) : 0;
+    return true;
+}

@@ -87,12 +87,13 @@ static void content_fields(struct out *o, const struct http_response *r)
     if (r->allow)
         field(o, "Allow", HTTP_ALLOW);
     if (r->location) {
-        const char *q = memchr(r->location, '?', r->location_len);
-        size_t path_len = q ? (size_t)(q - r->location) : r->location_len;
         put(o, "Location: ");
-        put_mem(o, r->location, path_len);
+        put_mem(o, r->location, r->location_path_len);
         put_mem(o, "/", 1);
-        put_mem(o, r->location + path_len, r->location_len - path_len);
+        if (r->location_query_len) {
+            put_mem(o, "?", 1);
+            put_mem(o, r->location + r->location_path_len + 1, r->location_query_len);
+        }
         put_mem(o, "\r\n", 2);
     }
 }

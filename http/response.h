@@ -32,10 +32,11 @@ struct http_response {
     enum http_content_range content_range;
     uint64_t range_first, range_last, full_size;
     bool allow;                  /* Allow: HTTP_ALLOW (405, OPTIONS) */
-    /* 301 to a directory's address with its slash: the request target
-     * (valid while the request is), a '/' before its query. */
+    /* 301 to a directory's address with its slash: Location is the path,
+     * '/', and the query if there is one, which follows the path and its
+     * '?' in the request target (valid while the request is). */
     const char *location;
-    uint32_t location_len;
+    uint16_t location_path_len, location_query_len;
     bool send_body;              /* false for HEAD and 304 (RFC 9110 §9.3.2, §15.4.5) */
     const char *body;            /* the content in memory, or NULL ... */
     void *file;                  /* ... a host file handle, read from offset */
@@ -46,6 +47,10 @@ struct http_response {
 /* Writes the status line and header section; returns its length, or 0
  * when cap is too small.  date is the Date field's HTTP-date;
  * keep_alive picks the Connection field. */
+/* The longest Location a 301 carries: with our other fields it stays well
+ * inside the server's head buffer (HTTP_MAX_RESPONSE_HEAD, 1024 bytes). */
+#define HTTP_LOCATION_MAX 512
+
 size_t http_response_head(const struct http_response *r, const char *date, const char *server,
                           bool keep_alive, char *out, size_t cap);
 /* A response of our own: the status and its small page (status.c). */

@@ -330,8 +330,6 @@ static bool consumed(struct http_conn *hc, const char *p, size_t len, size_t use
     return true;
 }
 
-/* Feeds received bytes to the parser until one request is whole
- * (STEP_GO_ON) or the bytes run out (STEP_WAIT). */
 /* RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" may hold
  * the content back until it hears from us, and we MUST answer at once,
  * with 100 or a final status.  Nothing here depends on the content (it is
@@ -354,6 +352,9 @@ static bool expects_continue(const struct http_parser *req)
     return false;
 }
 
+/* Feeds received bytes to the parser until one request is whole, or its
+ * head asks for an answer before its content (STEP_GO_ON), or the bytes
+ * run out (STEP_WAIT). */
 static enum step read_request(struct http_conn *hc)
 {
     uint64_t now = tcp_now(hc->c);

@@ -134,6 +134,32 @@ static int lookup(const struct http_host *host, const struct http_parser *req,
     return res;
 }
 
+/* A directory asked for without its slash: 301 to the address with it,
+ * built from the path as sent, and only from a plain one (request_path.h),
+ * so the Location never leads off this server.  Any other spelling of a
+ * directory ("//x/../docs") is not worth a redirect: 404. */
+static void redirect_with_slash(const struct http_host *host, const struct http_parser *req,
+                                bool send_body, struct http_response *r)
+{
+    const char *path, *query;
+    size_t path_len, query_len;
+    if (!http_target_plain_path(req->target.p, req->target.len, &path, &path_len, &query,
+                                &query_len)) {
+        not_found(host, send_body, r);
+        return;
+    }
+    if (path_len + query_len + 2 > HTTP_LOCATION_MAX) {
+        not_found(host, send_body, r);
+        r->why = "a directory's address is too long to redirect (HTTP_LOCATION_MAX); "
+                 "answered 404";
+        return;
+    }
+    http_response_error(r, 301, send_body);
+    r->location = path;  /* the query, if any, follows it after its '?' */
+    r->location_path_len = (uint16_t)path_len;
+    r->location_query_len = (uint16_t)query_len;
+}
+
 void http_static_plan(const struct http_host *host, const struct http_parser *req, char *path,
                       size_t cap, struct http_response *r)
 {
@@ -145,9 +171,7 @@ void http_static_plan(const struct http_host *host, const struct http_parser *re
 
     memset(r, 0, sizeof *r);
     if (res == LOOKUP_ADD_SLASH) {
-        http_response_error(r, 301, send_body);
-        r->location = req->target.p;
-        r->location_len = (uint32_t)req->target.len;
+        redirect_with_slash(host, req, send_body, r);
         return;
     }
     if (res == HTTP_OPEN_NOT_FOUND || res == HTTP_OPEN_FORBIDDEN) {

@@ -11,24 +11,29 @@
  * rounded down to one of them, so we never send more than it asked for. */
 static const uint16_t cookie_mss[8] = {64, 536, 1200, 1360, 1440, 1460, 8960, 65495};
 
+/* The period counter; the cookie carries its low 5 bits, the hash all of
+ * it, so a cookie cannot come back 32 periods later. */
 static uint32_t period_of(usec_t now)
 {
-    return (uint32_t)(now / SYN_COOKIE_PERIOD_USEC) & 31;
+    return (uint32_t)(now / SYN_COOKIE_PERIOD_USEC);
 }
 
 /* The keyed part: the 4-tuple and the client's ISN, so an ACK must come
- * from the same endpoints and continue the same SYN's sequence space. */
+ * from the same endpoints and continue the same SYN's sequence space; the
+ * period and the MSS index, so neither can be changed or replayed. */
 static uint32_t cookie_hash(const uint8_t key[16], const struct tcp_segment *s,
-                            uint32_t client_isn, uint32_t period)
+                            uint32_t client_isn, uint32_t period, uint32_t m)
 {
     /* Our end is the segment's destination for a SYN and an ACK alike. */
-    uint8_t msg[18] = {
+    uint8_t msg[22] = {
         (uint8_t)(s->dst >> 24), (uint8_t)(s->dst >> 16), (uint8_t)(s->dst >> 8), (uint8_t)s->dst,
         (uint8_t)(s->dport >> 8), (uint8_t)s->dport,
         (uint8_t)(s->src >> 24), (uint8_t)(s->src >> 16), (uint8_t)(s->src >> 8), (uint8_t)s->src,
         (uint8_t)(s->sport >> 8), (uint8_t)s->sport,
         (uint8_t)(client_isn >> 24), (uint8_t)(client_isn >> 16), (uint8_t)(client_isn >> 8),
-        (uint8_t)client_isn, (uint8_t)period, 'C',
+        (uint8_t)client_isn,
+        (uint8_t)(period >> 24), (uint8_t)(period >> 16), (uint8_t)(period >> 8), (uint8_t)period,
+        (uint8_t)m, 'C',
     };
     return (uint32_t)siphash24(key, msg, sizeof msg) & 0xffffff;
 }
@@ -40,17 +45,17 @@ uint32_t syn_cookie_make(const uint8_t key[16], const struct tcp_segment *syn, u
     while (m + 1 < 8 && cookie_mss[m + 1] <= peer)
         m++;
     uint32_t p = period_of(now);
-    return p << 27 | m << 24 | cookie_hash(key, syn, syn->seq, p);
+    return (p & 31) << 27 | m << 24 | cookie_hash(key, syn, syn->seq, p, m);
 }
 
 bool syn_cookie_check(const uint8_t key[16], const struct tcp_segment *ack, usec_t now,
                       uint16_t *mss)
 {
-    uint32_t cookie = ack->ack - 1, client_isn = ack->seq - 1;
-    uint32_t p = cookie >> 27;
-    uint32_t age = (period_of(now) - p) & 31;
-    if (age > SYN_COOKIE_MAX_AGE || (cookie & 0xffffff) != cookie_hash(key, ack, client_isn, p))
+    uint32_t cookie = ack->ack - 1, client_isn = ack->seq - 1, m = (cookie >> 24) & 7;
+    uint32_t p = period_of(now) - ((period_of(now) - (cookie >> 27)) & 31);
+    if (period_of(now) - p > SYN_COOKIE_MAX_AGE ||
+        (cookie & 0xffffff) != cookie_hash(key, ack, client_isn, p, m))
         return false;
-    *mss = cookie_mss[(cookie >> 24) & 7];
+    *mss = cookie_mss[m];
     return true;
 }

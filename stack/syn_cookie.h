@@ -10,12 +10,14 @@
  *   31      27 26  24 23                                   0
  *   +---------+------+--------------------------------------+
  *   | period  | MSS  | SipHash(key, 4-tuple, client ISN,    |
- *   | (5 bits)| index|         period), low 24 bits         |
+ *   | (5 bits)| index|   period, MSS index), low 24 bits    |
  *   +---------+------+--------------------------------------+
  *
- * period counts SYN_COOKIE_PERIOD_USEC intervals; a cookie is good for the
- * period it was made in and SYN_COOKIE_MAX_AGE after it.  The MSS index
- * picks the peer's MSS, rounded down, from a table of eight.  The key is
+ * period counts SYN_COOKIE_PERIOD_USEC intervals: its low 5 bits are in the
+ * cookie and all of it in the hash, so a cookie is good for the period it
+ * was made in and SYN_COOKIE_MAX_AGE after it, and never again.  The MSS
+ * index picks the peer's MSS, rounded down, from a table of eight; being
+ * hashed, it cannot be raised by the client.  The key is
  * the one the ISNs use (isn.h), so a cookie is as hard to guess as an ISN.
  * Window scale, SACK and timestamps offered on the SYN are not kept: the
  * cookie SYN-ACK does not offer them, so the connection runs without.

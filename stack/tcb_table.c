@@ -68,7 +68,7 @@ static void tcb_negotiate(struct tcb *t, const struct tcp_segment *syn)
     t->ts_recent_age = t->st->now;
     t->sack_ok = o->sack_permitted;
     uint32_t peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
-    uint32_t our_mss = cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
+    uint32_t our_mss = TCP_OUR_MSS(cfg);
     uint32_t mss = peer_mss < our_mss ? peer_mss : our_mss;
     /* Effective send MSS leaves room for the options every segment carries
      * (RFC 9293 §3.7.1: TCP header size includes options). */

@@ -63,6 +63,8 @@ enum tcp_state {
 /* The fewest data bytes a segment may carry whatever the options: a peer
  * announcing a tiny MSS still gets segments that make progress. */
 #define TCP_MIN_SEND_MSS 64
+/* The MSS we announce: what the link's MTU leaves after the headers. */
+#define TCP_OUR_MSS(cfg) ((uint16_t)((cfg)->mtu - IPV4_HDR_LEN - TCP_HDR_LEN))
 #define TCP_MAX_LISTENERS 8
 
 /* The clocks a connection can have running. */
@@ -81,6 +83,10 @@ struct listener {
     bool used;
     uint16_t port;
     uint32_t half_open;        /* TCBs in SYN-RECEIVED, bounded by cfg.backlog */
+    /* When this listener last answered a SYN with a cookie; an ACK is
+     * checked for one only within a cookie's lifetime of it. */
+    bool cookies_sent;
+    usec_t last_cookie;
     const struct tcp_app_ops *ops;
     void *app;
 };

@@ -45,7 +45,12 @@ static struct tcb *syn_cookie_open(struct stack *st, struct listener *l,
                                    const struct tcp_segment *seg)
 {
     uint16_t mss;
-    if (!st->cfg.syn_cookies || (seg->flags & (TCP_SYN | TCP_RST | TCP_ACK)) != TCP_ACK ||
+    /* Only while cookies may be out: an ACK to a listener that sent none
+     * lately is a stray (a late duplicate of a handshake's ACK, say), and
+     * gets its RST (as Linux checks for a recent overflow). */
+    bool recent = l->cookies_sent &&
+                  st->now - l->last_cookie <= (SYN_COOKIE_MAX_AGE + 1) * SYN_COOKIE_PERIOD_USEC;
+    if (!recent || (seg->flags & (TCP_SYN | TCP_RST | TCP_ACK)) != TCP_ACK ||
         !syn_cookie_check(st->cfg.isn_key, seg, st->now, &mss))
         return NULL;
     if (st->ntcb >= st->cfg.max_conns)
@@ -87,6 +92,8 @@ static void listen_input(struct stack *st, struct listener *l, const struct tcp_
             return;
         }
         stack_bound_event(st, EV_TCP_SYN_COOKIES_SENT, "--backlog");
+        l->cookies_sent = true;
+        l->last_cookie = st->now;
         tcp_send_cookie_synack(st, seg, syn_cookie_make(st->cfg.isn_key, seg, st->now));
         return;
     }

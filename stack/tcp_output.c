@@ -32,11 +32,15 @@ uint32_t tcp_rcv_window(const struct tcb *t)
  * only shrinks by bytes that also advance RCV.NXT, so the right edge we
  * advertised never moves left (RFC 9293 §3.8.6.2.2) except by the rounding
  * of the scale, which RFC 7323 §2.4 accepts. */
+static uint16_t window_clamp(uint32_t field)
+{
+    return (uint16_t)(field > 0xffff ? 0xffff : field);
+}
+
 static uint16_t window_field(const struct tcb *t, bool syn)
 {
     uint32_t space = tcp_rcv_window(t);
-    uint32_t field = syn ? space : space >> t->rcv_wscale;
-    return (uint16_t)(field > 0xffff ? 0xffff : field);
+    return window_clamp(syn ? space : space >> t->rcv_wscale);
 }
 
 /* Adds range r to the blocks unless it is there already. */
@@ -112,7 +116,7 @@ static void tcb_emit(struct tcb *t, uint8_t flags, uint32_t seq,
     struct stack *st = t->st;
     bool syn = flags & TCP_SYN;
     struct tcp_opt_out o = {
-        .syn = syn, .mss = (uint16_t)(st->cfg.mtu - IPV4_HDR_LEN - TCP_HDR_LEN),
+        .syn = syn, .mss = TCP_OUR_MSS(&st->cfg),
         .wscale_ok = t->ws_ok, .sack_ok = t->sack_ok, .ts_ok = t->ts_ok,
         .wscale = t->rcv_wscale, .tsval = tcp_ts_now(t), .tsecr = t->ts_recent,
     };
@@ -243,10 +247,11 @@ void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg)
     emit_stateless(st, &h, NULL, 0);
 }
 
-/* The window a cookie SYN-ACK offers: unscaled, as in any SYN. */
+/* The window a cookie SYN-ACK offers: the whole (empty) receive buffer,
+ * unscaled, as in any SYN. */
 static uint16_t cookie_window(const struct stack_config *cfg)
 {
-    return (uint16_t)(cfg->rcv_buf < 0xffff ? cfg->rcv_buf : 0xffff);
+    return window_clamp(cfg->rcv_buf);
 }
 
 /* The backlog is full: the SYN is answered, but nothing is kept.  The
@@ -257,7 +262,7 @@ static uint16_t cookie_window(const struct stack_config *cfg)
 void tcp_send_cookie_synack(struct stack *st, const struct tcp_segment *syn, uint32_t cookie)
 {
     const struct stack_config *cfg = &st->cfg;
-    struct tcp_opt_out o = { .syn = true, .mss = (uint16_t)(cfg->mtu - IPV4_HDR_LEN - TCP_HDR_LEN) };
+    struct tcp_opt_out o = { .syn = true, .mss = TCP_OUR_MSS(cfg) };
     uint8_t opts[TCP_MAX_OPT_LEN];
     uint32_t optlen = tcp_write_options(opts, &o);
     struct tcp_segment h = {

@@ -32,6 +32,17 @@ def fill_backlog(st, n, t=0):
         expect_seg(got[0], "SA", isn(40000 + k, t), seq_add(C_ISN, 1), dport=40000 + k)
 
 
+def cookie_syn(st, t=0, mss=1460, **peer_kw):
+    """A SYN past the full backlog; checks its SYN-ACK carries exactly the
+    cookie util.syn_cookie() computes.  Returns (peer, cookie)."""
+    c = Peer(st, **peer_kw)
+    cookie = syn_cookie(c.sport, C_ISN, t, mss)
+    got = c.syn(t=t)
+    assert len(got) == 1, [describe(p) for p in got]
+    expect_seg(got[0], "SA", cookie, seq_add(C_ISN, 1), dport=c.sport)
+    return c, cookie
+
+
 def test_past_the_backlog_a_syn_gets_a_cookie():
     with Stack(backlog=2, placeholder=True) as st:
         fill_backlog(st, 2)
@@ -81,9 +92,7 @@ def test_the_request_itself_may_return_the_cookie():
     # acknowledgment: it opens the connection and is answered.
     with Stack(backlog=1, delack=0, placeholder=True) as st:
         fill_backlog(st, 1)
-        c = Peer(st)
-        c.syn(t=0)
-        cookie = syn_cookie(c.sport, C_ISN, 0, 536)
+        c, cookie = cookie_syn(st)
         c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
         c.send("PA", GET, t=1 * MS)
         got = to_port(st, c.sport)
@@ -116,9 +125,7 @@ def test_a_cookie_carries_the_peers_mss_rounded_down():
 def test_a_wrong_or_old_cookie_opens_nothing():
     with Stack(backlog=1, placeholder=True) as st:
         fill_backlog(st, 1)
-        c = Peer(st)
-        c.syn(t=0)
-        cookie = syn_cookie(c.sport, C_ISN, 0, 536)
+        c, cookie = cookie_syn(st)
         # Off by one, or for another client ISN: an ACK for nothing we sent.
         for seq, ack in ((seq_add(C_ISN, 1), seq_add(cookie, 2)),
                          (seq_add(C_ISN, 2), seq_add(cookie, 1))):
@@ -133,14 +140,78 @@ def test_a_wrong_or_old_cookie_opens_nothing():
         expect_counts(st, events={"TCP_SYN_COOKIES_OK": 0, "TCP_RST_SENT": 3})
 
 
+def test_a_cookie_cannot_be_altered_or_replayed():
+    with Stack(backlog=1, placeholder=True) as st:
+        fill_backlog(st, 1)
+        c, cookie = cookie_syn(st, mss=536, options=[("MSS", 536)])
+        # The MSS bits are hashed: raising them (536 -> 1460) breaks it.
+        forged = (cookie & ~(7 << 24)) | (5 << 24)
+        c.send("A", seq=seq_add(C_ISN, 1), ack=seq_add(forged, 1), t=1 * MS)
+        expect_seg(one(st, "the RST"), "R", seq_add(forged, 1))
+        # 32 periods later the 5 period bits are the same, the period is not.
+        st.advance(32 * COOKIE_PERIOD - 1)
+        out(st)
+        Peer(st, sport=41000).syn(t=32 * COOKIE_PERIOD - 1)   # cookies are being sent again
+        c.send("A", seq=seq_add(C_ISN, 1), ack=seq_add(cookie, 1), t=32 * COOKIE_PERIOD)
+        rst = to_port(st, c.sport)
+        assert len(rst) == 1, [describe(p) for p in rst]
+        expect_seg(rst[0], "R", seq_add(cookie, 1))
+        expect_counts(st, events={"TCP_SYN_COOKIES_OK": 0})
+
+
+def test_no_cookie_is_taken_when_none_was_sent_lately():
+    # A late duplicate of a handshake's ACK, long after the connection
+    # ended, must not open a connection the client never asked for.
+    with Stack(backlog=1, placeholder=True) as st:
+        fill_backlog(st, 1)
+        c, cookie = cookie_syn(st)
+        late = 3 * COOKIE_PERIOD          # no cookie sent since t=0
+        st.advance(late)
+        out(st)
+        c.send("A", seq=seq_add(C_ISN, 1), ack=seq_add(cookie, 1), t=late)
+        got = to_port(st, c.sport)
+        assert len(got) == 1, [describe(p) for p in got]
+        expect_seg(got[0], "R", seq_add(cookie, 1))
+        expect_counts(st, events={"TCP_SYN_COOKIES_OK": 0})
+
+
+def test_a_cookie_connection_leaves_the_backlog_as_it_was():
+    # The TCB a cookie makes passes through SYN-RECEIVED within the ACK's
+    # processing: the backlog holds the one half-open filler before and
+    # after, so the next SYN still gets a cookie, and the filler's own
+    # handshake still completes normally.
+    with Stack(backlog=1, delack=0, placeholder=True) as st:
+        fill_backlog(st, 1)
+        c, cookie = cookie_syn(st)
+        c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
+        c.send("A", t=1 * MS)
+        assert st.tcb_count() == 2
+        cookie_syn(st, t=2 * MS, sport=50100)
+        f = Peer(st, sport=40000)
+        f.seq, f.ack = seq_add(C_ISN, 1), seq_add(isn(40000, 0), 1)
+        f.send("A", t=3 * MS)
+        expect_counts(st, events={"TCP_SYN_COOKIES_SENT": 2, "TCP_SYN_COOKIES_OK": 1,
+                                  "TCP_ESTABLISHED": 2})
+
+
+def test_a_cookie_ack_when_the_table_is_full():
+    # max_conns 1, taken by the half-open filler: the cookie is good, but
+    # there is no room for its TCB; counted, and the ACK gets an RST.
+    with Stack(backlog=1, max_conns=1, placeholder=True) as st:
+        fill_backlog(st, 1)
+        c, cookie = cookie_syn(st)
+        c.send("A", seq=seq_add(C_ISN, 1), ack=seq_add(cookie, 1), t=1 * MS)
+        expect_seg(one(st, "the RST"), "R", seq_add(cookie, 1))
+        assert st.tcb_count() == 1
+        expect_counts(st, drops={"TCP_TABLE_FULL": 1}, events={"TCP_SYN_COOKIES_OK": 0})
+
+
 def test_a_cookie_is_good_into_the_next_period():
     # Made just before a period ends, checked just after: still good.
     with Stack(backlog=1, placeholder=True) as st:
         t0 = COOKIE_PERIOD - 1 * MS
         fill_backlog(st, 1, t=t0)
-        c = Peer(st)
-        c.syn(t=t0)
-        cookie = syn_cookie(c.sport, C_ISN, t0, 536)
+        c, cookie = cookie_syn(st, t=t0)
         c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
         c.send("A", t=COOKIE_PERIOD + 1 * SEC)
         assert to_port(st, c.sport) == [], "no answer to the handshake's ACK"

@@ -97,14 +97,15 @@ COOKIE_MSS = [64, 536, 1200, 1360, 1440, 1460, 8960, 65495]
 
 def syn_cookie(sport, client_isn, t, mss, dport=S_PORT, client=CLIENT):
     """The SYN cookie (RFC 4987 §3.6) the server answers a SYN with at
-    virtual time t when its backlog is full: 5 bits of period, 3 of the
-    peer's MSS rounded down to COOKIE_MSS, 24 of SipHash over the 4-tuple,
-    the client's ISN and the period (stack/syn_cookie.h)."""
-    period = (t // COOKIE_PERIOD) & 31
+    virtual time t when its backlog is full: the period's low 5 bits, 3 of
+    the peer's MSS rounded down to COOKIE_MSS, 24 of SipHash over the
+    4-tuple, the client's ISN, the whole period and the MSS index
+    (stack/syn_cookie.h)."""
+    period = t // COOKIE_PERIOD
     m = max(i for i, v in enumerate(COOKIE_MSS) if v <= mss or i == 0)
     msg = _addr(SERVER) + struct.pack(">H", dport) + _addr(client) + \
-        struct.pack(">HIB", sport, client_isn, period) + b"C"
-    return period << 27 | m << 24 | (siphash24(KEY, msg) & 0xffffff)
+        struct.pack(">HIIB", sport, client_isn, period, m) + b"C"
+    return (period & 31) << 27 | m << 24 | (siphash24(KEY, msg) & 0xffffff)
 
 
 def seq_add(a, n):

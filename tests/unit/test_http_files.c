@@ -50,6 +50,21 @@ START_TEST(path_normalisation_and_jail)
     ck_assert_int_eq(norm("/a%2", out), HTTP_PATH_BAD);
     ck_assert_int_eq(norm("a/b", out), HTTP_PATH_BAD);
     ck_assert_int_eq(norm("/small.txt#frag", out), HTTP_PATH_BAD);
+    /* The plain path a redirect may echo, and what is never echoed. */
+    const char *p, *q;
+    size_t pl, ql;
+    ck_assert(http_target_plain_path("/docs?x=1", 9, &p, &pl, &q, &ql));
+    ck_assert_uint_eq(pl, 5);
+    ck_assert(memcmp(p, "/docs", 5) == 0 && ql == 3 && memcmp(q, "x=1", 3) == 0);
+    ck_assert(http_target_plain_path("HTTP://h/a/b", 12, &p, &pl, &q, &ql));
+    ck_assert(pl == 4 && memcmp(p, "/a/b", 4) == 0 && ql == 0);
+    ck_assert(!http_target_plain_path("//evil/x", 8, &p, &pl, &q, &ql));
+    ck_assert(!http_target_plain_path("/a/../b", 7, &p, &pl, &q, &ql));
+    ck_assert(!http_target_plain_path("/a/./b", 6, &p, &pl, &q, &ql));
+    ck_assert(!http_target_plain_path("/a//b", 5, &p, &pl, &q, &ql));
+    ck_assert(!http_target_plain_path("/a\x7f", 3, &p, &pl, &q, &ql));
+    ck_assert(!http_target_plain_path("/a?\x80", 4, &p, &pl, &q, &ql));
+    ck_assert(!http_target_plain_path("http://h", 8, &p, &pl, &q, &ql));
     ck_assert_int_eq(norm("/a?q=1#frag", out), HTTP_PATH_BAD);
     ck_assert_int_eq(norm("*", out), HTTP_PATH_ASTERISK);
 }

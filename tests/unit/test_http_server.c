@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/response.h"
 #include "http/server.h"
 #include "stack/ipv4.h"
 #include "stack/stack.h"
@@ -489,6 +490,30 @@ START_TEST(directory_without_slash_is_redirected)
     head = first_head(&cl, &hl);
     ck_assert_ptr_nonnull(strstr(head, "404 Not Found"));
     ck_assert_ptr_null(strstr(head, "Location:"));
+    consume(&cl, cl.rx_len);
+    /* Absolute-form: the Location is the path alone, never the host sent. */
+    send_request(&cl, "GET http://evil.example/docs HTTP/1.1\r\nHost: a\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "\r\nLocation: /docs/\r\n"));
+    consume(&cl, cl.rx_len);
+    /* A path that is not plain is not echoed: "//evil.example/../docs"
+     * would make the Location a link to another host. */
+    send_request(&cl, "GET //evil.example/../docs HTTP/1.1\r\nHost: a\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "404 Not Found"));
+    ck_assert_ptr_null(strstr(head, "Location:"));
+    consume(&cl, cl.rx_len);
+    /* Too long to redirect within HTTP_LOCATION_MAX: 404, and a log line. */
+    char req[HTTP_LOCATION_MAX + 64];
+    int n = snprintf(req, sizeof req, "GET /docs?%0*d HTTP/1.1\r\nHost: a\r\n\r\n",
+                     HTTP_LOCATION_MAX, 0);
+    ck_assert_int_lt(n, (int)sizeof req);
+    send_request(&cl, req);
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "404 Not Found"));
+    ck_assert(!cl.got_rst && !cl.got_fin);
+    ck_assert_int_eq(nlog, 1);
+    ck_assert_ptr_nonnull(strstr(log_lines[0], "too long to redirect (HTTP_LOCATION_MAX)"));
     teardown();
 }
 END_TEST
