@@ -226,6 +226,22 @@ START_TEST(ladder_names_a_super_segment)
 }
 END_TEST
 
+/* A state change caused by a segment and named too (a SYN cookie's ACK):
+ * the note gives both the change and why. */
+START_TEST(ladder_notes_a_cause_beside_its_segment)
+{
+    nrecs = 0;
+    seg(50003, true, TCP_ACK, 1, 1, 0, NULL);
+    change(50003, "LISTEN", "SYN-RECEIVED", true);
+    recs[nrecs - 1].what = "the ACK returned a valid SYN cookie";
+    recs[nrecs - 1].rfc = "RFC 4987 §3.6";
+    char *page = page_for(50003);
+    ck_assert_ptr_nonnull(strstr(page, "<b>LISTEN &rarr; SYN-RECEIVED</b>, the ACK returned a "
+                                       "valid SYN cookie &middot; RFC 4987 §3.6"));
+    free(page);
+}
+END_TEST
+
 START_TEST(ladder_from_the_middle_and_empty)
 {
     nrecs = 0;
@@ -257,6 +273,7 @@ Suite *trace_view_suite(void)
     tcase_add_test(tc, ladder_asker_first_and_bounded);
     tcase_add_test(tc, ladder_elides_a_long_middle);
     tcase_add_test(tc, ladder_names_a_super_segment);
+    tcase_add_test(tc, ladder_notes_a_cause_beside_its_segment);
     tcase_add_test(tc, ladder_from_the_middle_and_empty);
     suite_add_tcase(s, tc);
     return s;
