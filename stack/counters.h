@@ -43,7 +43,8 @@
     X(TCP_OOO_FULL, "TCP: out-of-order data, no free reassembly range")         \
     X(TCP_DATA_AFTER_FIN, "TCP: data after the peer's FIN")                     \
     X(TCP_RCV_BUF_FULL, "TCP: data beyond the receive buffer")                  \
-    X(TCP_CHALLENGE_LIMIT, "TCP: challenge ACK not sent, rate limit reached")
+    X(TCP_CHALLENGE_LIMIT, "TCP: challenge ACK not sent, rate limit reached")   \
+    X(TCP_INVALID_ACK_LIMIT, "TCP: ACK to an invalid segment not sent, one went out lately")
 
 #define STACK_EVENTS(X)                                                          \
     X(PKT_IN, "packets received")                                               \

@@ -25,6 +25,7 @@ void stack_config_defaults(struct stack_config *cfg)
     cfg->max_retries = STACK_DEFAULT_MAX_RETRIES;
     cfg->icmp_rate = STACK_DEFAULT_ICMP_RATE;
     cfg->challenge_ack_rate = STACK_DEFAULT_CHALLENGE_ACK_RATE;
+    cfg->invalid_ack_gap = STACK_DEFAULT_INVALID_ACK_GAP;
     cfg->min_rto = STACK_DEFAULT_MIN_RTO;
     cfg->delack = STACK_DEFAULT_DELACK;
     cfg->nagle = true;
@@ -93,6 +94,7 @@ static const char *bound_flag(enum drop_reason r)
     case DROP_TCP_RCV_BUF_FULL: return "--rcv-buf";
     case DROP_ICMP_RATE_LIMIT: return "--icmp-rate";
     case DROP_TCP_CHALLENGE_LIMIT: return "--challenge-ack-rate";
+    case DROP_TCP_INVALID_ACK_LIMIT: return "--invalid-ack-ms";
     default: return NULL;
     }
 }

@@ -135,6 +135,9 @@ struct stack_config {
     uint32_t max_retries;    /* data/FIN retransmissions before RST */
     uint32_t icmp_rate;      /* ICMP errors per second (--icmp-rate) */
     uint32_t challenge_ack_rate; /* RFC 5961 challenge ACKs per second */
+    usec_t invalid_ack_gap;  /* per connection, at most one ACK per this long
+                                answers invalid segments without data
+                                (--invalid-ack-ms; 0 = every one) */
     usec_t min_rto;          /* lower bound on the RTO (--min-rto-ms) */
     usec_t delack;           /* longest an ACK is held back (--delack-ms) */
     bool nagle;              /* RFC 896 on by default (--no-nagle turns it off) */
@@ -168,6 +171,9 @@ struct stack_config {
 #define STACK_MAX_RETRIES_LIMIT 30  /* with a 60 s RTO cap, half an hour */
 #define STACK_DEFAULT_ICMP_RATE 100
 #define STACK_DEFAULT_CHALLENGE_ACK_RATE 100
+/* Linux's tcp_invalid_ratelimit: two ACKs a second per connection stop an
+ * ACK loop and still tell a confused peer where we are. */
+#define STACK_DEFAULT_INVALID_ACK_GAP (500 * 1000)
 /* RFC 6298 §2.4 asks for a 1 s minimum RTO, written when RTTs were long and
  * clocks coarse.  Over a TUN the RTT is tens of microseconds; a 1 s floor
  * would turn every lost segment without three dupACKs behind it into a

@@ -105,6 +105,7 @@ struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,
     for (int i = 0; i < TCP_TIMER_COUNT; i++)
         t->timer[i] = USEC_NEVER;
     t->heap_idx = UINT32_MAX;
+    t->invalid_ack_at = USEC_NEVER;
     t->ops = l->ops;
 
     uint32_t b = tuple_hash(st, t->raddr, t->rport, t->lport);

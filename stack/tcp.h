@@ -155,6 +155,7 @@ struct tcb {
     bool fin_sent;             /* our FIN went out at least once... */
     uint32_t fin_seq;          /* ...and occupies this sequence number */
     bool ack_now;              /* an ACK is owed at the end of input */
+    usec_t invalid_ack_at;     /* last ACK to an invalid segment (tcp_ack_invalid) */
 
     /* Timers: each an absolute deadline or USEC_NEVER.  The heap orders TCBs
      * by heap_key, at most the earliest of them (tcb_deadline): a deadline
@@ -269,6 +270,7 @@ void tcp_output(struct tcb *t);             /* send what is due: data, FIN, ACK 
 void tcp_send_synack(struct tcb *t);
 void tcp_send_ack(struct tcb *t);
 void tcp_send_challenge_ack(struct tcb *t);
+void tcp_ack_invalid(struct tcb *t, const struct tcp_segment *seg);
 void tcp_send_rst(struct tcb *t);           /* <SEQ=SND.NXT><CTL=RST>, §3.10.5 */
 void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg);  /* §3.10.7.1 */
 void tcp_send_cookie_synack(struct stack *st, const struct tcp_segment *syn, uint32_t cookie);

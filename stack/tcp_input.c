@@ -128,7 +128,7 @@ static bool paws_ok(struct tcb *t, const struct tcp_segment *seg)
     if (seq_lt(seg->opt.tsval, t->ts_recent) &&
         t->st->now - t->ts_recent_age < TCP_PAWS_IDLE) {
         stack_drop(t->st, DROP_TCP_PAWS);
-        t->ack_now = true;
+        tcp_ack_invalid(t, seg);
         return false;
     }
     return true;
@@ -398,7 +398,7 @@ static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
     if (seq_gt(seg->ack, t->snd_max) ||
         seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {
         stack_drop(t->st, DROP_TCP_ACK_UNACCEPTABLE);
-        t->ack_now = true;
+        tcp_ack_invalid(t, seg);
         return false;
     }
     bool new_sack = t->sack_ok && sack_update(t, seg);
@@ -568,7 +568,7 @@ static void synchronized_input(struct tcb *t, const struct tcp_segment *in)
             stack_drop(t->st, (in->flags & TCP_RST) ? DROP_TCP_RST_OUT_OF_WINDOW
                                                     : DROP_TCP_UNACCEPTABLE);
             if (!(in->flags & TCP_RST))
-                t->ack_now = true;
+                tcp_ack_invalid(t, in);
             return;
         }
     }

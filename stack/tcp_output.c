@@ -205,6 +205,28 @@ void tcp_send_challenge_ack(struct tcb *t)
     tcp_send_ack(t);
 }
 
+/* RFC 9293 §3.10.7.4 answers a segment that fails a check (outside the
+ * window, PAWS, an ACK of nothing sent) with an ACK.  Two stacks that each
+ * find the other's segments invalid would trade such ACKs for ever (an ACK
+ * loop), so an answer to a segment without data goes out at most once per
+ * --invalid-ack-ms, as Linux does (tcp_invalid_ratelimit).  A segment with
+ * data or a FIN is always answered: it is most often a retransmission
+ * whose ACK was lost, and the peer waits for that ACK. */
+void tcp_ack_invalid(struct tcb *t, const struct tcp_segment *seg)
+{
+    if (tcp_seg_len(seg) > 0 && !(seg->flags & TCP_SYN)) {
+        t->ack_now = true;
+        return;
+    }
+    usec_t now = t->st->now, gap = t->st->cfg.invalid_ack_gap;
+    if (gap && t->invalid_ack_at != USEC_NEVER && now - t->invalid_ack_at < gap) {
+        stack_drop(t->st, DROP_TCP_INVALID_ACK_LIMIT);
+        return;
+    }
+    t->invalid_ack_at = now;
+    t->ack_now = true;
+}
+
 void tcp_send_rst(struct tcb *t)
 {
     tcb_emit(t, TCP_RST | TCP_ACK, t->snd_nxt, NULL, 0, 0);

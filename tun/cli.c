@@ -49,7 +49,7 @@ enum {
     OPT_HEADER_TIMEOUT, OPT_MAX_REQUEST_LINE, OPT_MAX_HEADER_BYTES, OPT_MAX_HEADERS,
     OPT_MAX_BODY,
     OPT_IMPAIR,
-    OPT_MIN_RTO, OPT_DELACK, OPT_NO_NAGLE, OPT_NO_SYN_COOKIES, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
+    OPT_MIN_RTO, OPT_DELACK, OPT_INVALID_ACK, OPT_NO_NAGLE, OPT_NO_SYN_COOKIES, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
     OPT_TRACE_RING, OPT_NO_OFFLOAD, OPT_NO_IO_URING, OPT_COALESCE,
 };
 
@@ -84,6 +84,7 @@ static const struct option long_options[] = {
     {"impair", required_argument, NULL, OPT_IMPAIR},
     {"min-rto-ms", required_argument, NULL, OPT_MIN_RTO},
     {"delack-ms", required_argument, NULL, OPT_DELACK},
+    {"invalid-ack-ms", required_argument, NULL, OPT_INVALID_ACK},
     {"no-nagle", no_argument, NULL, OPT_NO_NAGLE},
     {"no-syn-cookies", no_argument, NULL, OPT_NO_SYN_COOKIES},
     {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
@@ -191,6 +192,9 @@ void cli_usage(FILE *out) {
         "                        (default %d; RFC 6298 says 1000, see docs)\n"
         "  --delack-ms MS        longest an ACK is delayed, 0 (ACK at once)..%d\n"
         "                        (default %d)\n"
+        "  --invalid-ack-ms MS   per connection, at most one ACK per MS to\n"
+        "                        segments without data that fail a check (ACK-loop\n"
+        "                        guard), 0 (answer each)..%d (default %d)\n"
         "  --no-nagle            send small segments at once (RFC 896 off)\n"
         "  --no-offload          one TUN write per segment, checksum computed here\n"
         "                        (default: GSO super-segments, checksum left to\n"
@@ -206,6 +210,7 @@ void cli_usage(FILE *out) {
         "                        this long, 1..%d (default off: --max-retries)\n",
         CLI_MIN_RTO_MS, CLI_MAX_RTO_MS, (int)(STACK_DEFAULT_MIN_RTO / 1000),
         (int)(STACK_MAX_DELACK / 1000), (int)(STACK_DEFAULT_DELACK / 1000),
+        CLI_MAX_RTO_MS, (int)(STACK_DEFAULT_INVALID_ACK_GAP / 1000),
         TUN_BATCH_MAX_COALESCE_USEC, TUN_BATCH_DEFAULT_COALESCE_USEC,
         CLI_MAX_KEEPALIVE_SEC, CLI_MAX_KEEPALIVE_SEC);
     fprintf(out,
@@ -383,6 +388,11 @@ static bool parse_tcp_timing(struct cli_options *o, int c, const char *arg) {
         if (!parse_u32("--delack-ms", arg, 0, (uint32_t)(STACK_MAX_DELACK / 1000), &v))
             return false;
         cfg->delack = (usec_t)v * 1000;
+        return true;
+    case OPT_INVALID_ACK:
+        if (!parse_u32("--invalid-ack-ms", arg, 0, CLI_MAX_RTO_MS, &v))
+            return false;
+        cfg->invalid_ack_gap = (usec_t)v * 1000;
         return true;
     case OPT_KEEPALIVE:
     case OPT_USER_TIMEOUT:

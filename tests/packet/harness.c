@@ -231,6 +231,7 @@ int h_set(struct harness *h, const char *name, unsigned long long v)
     else if (!strcmp(name, "max_retries")) c->max_retries = (uint32_t)v;
     else if (!strcmp(name, "icmp_rate")) c->icmp_rate = (uint32_t)v;
     else if (!strcmp(name, "challenge_ack_rate")) c->challenge_ack_rate = (uint32_t)v;
+    else if (!strcmp(name, "invalid_ack_gap")) c->invalid_ack_gap = v;
     else if (!strcmp(name, "trace_level")) c->trace_level = (enum trace_level)v;
     else if (!strcmp(name, "addr")) c->addr = (uint32_t)v;
     else if (!strcmp(name, "min_rto")) c->min_rto = v;

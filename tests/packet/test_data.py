@@ -115,6 +115,44 @@ def test_ack_of_unsent_data():
         assert st.app_rx() == b"hellook"
 
 
+def test_ack_loop_guard():
+    # Invalid segments without data are answered at most once per
+    # --invalid-ack-ms (500 ms) per connection; with data, or a FIN, always.
+    with Stack(delack=0) as st:
+        c, s = established(st, t=0, t_data=10 * MS)
+        S1 = seq_add(s, 1)
+        c.send("A", t=20 * MS, seq=C6, ack=seq_add(S1, 10))         # acks nothing sent
+        expect_seg(one(st, "the ACK to an ACK of unsent data"), "A", S1, C6, win=65535)
+        c.send("A", t=30 * MS, seq=seq_add(C6, 100000), ack=S1)     # past the window
+        nothing(st, "a second answer 10 ms after the first")
+        c.send("A", t=40 * MS, seq=seq_add(C6, -1000), ack=S1)      # before it
+        nothing(st, "a third answer 20 ms after the first")
+        c.send("PA", b"hello", t=50 * MS, seq=C1, ack=S1)           # resent data
+        expect_seg(one(st, "the ACK to resent data, never held"), "A", S1, C6)
+        c.send("FA", t=60 * MS, seq=seq_add(C6, 100000), ack=S1)    # a FIN outside
+        expect_seg(one(st, "the ACK to a FIN outside the window"), "A", S1, C6)
+        c.send("A", t=519 * MS, seq=C6, ack=seq_add(S1, 10))
+        nothing(st, "an answer 499 ms after the first")
+        expect_counts(st, drops={"TCP_ACK_UNACCEPTABLE": 2, "TCP_UNACCEPTABLE": 4,
+                                 "TCP_INVALID_ACK_LIMIT": 3})
+        logs = [l for l in st.trace() if l.startswith("log: ")]
+        assert logs and all("(--invalid-ack-ms)" in l for l in logs), logs
+        c.send("A", t=520 * MS, seq=C6, ack=seq_add(S1, 10))
+        expect_seg(one(st, "an answer 500 ms after the first"), "A", S1, C6)
+        assert st.app_rx() == b"hello"
+        expect_transitions(st, OPEN)
+
+
+def test_ack_loop_guard_off():
+    with Stack(delack=0, invalid_ack_gap=0) as st:
+        c, s = established(st, t=0, t_data=10 * MS)
+        S1 = seq_add(s, 1)
+        for k in range(3):
+            c.send("A", t=(20 + k) * MS, seq=seq_add(C6, 100000), ack=S1)
+            expect_seg(one(st, "answer %d" % k), "A", S1, C6, win=65535)
+        expect_counts(st, drops={"TCP_UNACCEPTABLE": 3})
+
+
 def test_window_update_from_older_segment_ignored():
     with Stack(delack=0) as st:
         c, s = established(st, data=b"")

@@ -159,14 +159,20 @@ def test_syn_in_established_gets_challenge_ack():
         expect_seg(one(st, "challenge ACK for an in-window SYN"), "A", S1, C6, win=65535)
         c.send("S", t=T0 + 30 * MS, seq=C_ISN)       # the old SYN again
         expect_seg(one(st, "ACK for an old SYN"), "A", S1, C6, win=65535)
+        # A second unacceptable segment without data within --invalid-ack-ms
+        # of the first goes unanswered (the ACK-loop guard), and once the
+        # 500 ms are over it is answered again.
         c.send("S", t=T0 + 40 * MS, seq=seq_add(C6, 1 << 31))
-        expect_seg(one(st, "ACK for a far SYN"), "A", S1, C6, win=65535)
+        nothing(st, "an ACK for a far SYN 10 ms after the last such ACK")
+        c.send("S", t=T0 + 530 * MS, seq=seq_add(C6, 1 << 31))
+        expect_seg(one(st, "ACK for a far SYN 500 ms later"), "A", S1, C6, win=65535)
         expect_transitions(st, OPEN)
         assert st.tcb_count() == 1
         expect_status(st, status())
         # The in-window SYN reaches the fourth check (a challenge ACK); the
-        # other two already fail the first (unacceptable: plain ACK).
-        expect_counts(st, drops={"TCP_UNACCEPTABLE": 2}, events={"TCP_CHALLENGE_ACKS": 1})
+        # other three already fail the first (unacceptable: plain ACK).
+        expect_counts(st, drops={"TCP_UNACCEPTABLE": 3, "TCP_INVALID_ACK_LIMIT": 1},
+                      events={"TCP_CHALLENGE_ACKS": 1})
 
 
 def test_challenge_ack_rate_limit():
