@@ -5,6 +5,7 @@
 #include "stack/syn_cookie.h"
 
 #include "stack/isn.h"
+#include "stack/seq.h"
 
 /* Peer MSS values a cookie can carry in 3 bits: the common ones (IPv4 over
  * Ethernet and its tunnels, jumbo frames, a 64 KB TUN).  The peer's MSS is
@@ -58,4 +59,30 @@ bool syn_cookie_check(const uint8_t key[16], const struct tcp_segment *ack, usec
         return false;
     *mss = cookie_mss[m];
     return true;
+}
+
+/* The TSval bits (syn_cookie.h): 4 for the peer's window scale, 15 for
+ * none, and one for SACK. */
+#define TS_WSCALE_MASK 0xfu
+#define TS_WSCALE_NONE 0xfu
+#define TS_SACK (1u << 4)
+#define TS_MASK ((1u << SYN_COOKIE_TS_BITS) - 1)
+
+uint32_t syn_cookie_tsval(uint32_t ts_now, const struct tcp_options *syn)
+{
+    uint32_t bits = syn->has_wscale
+                        ? (syn->wscale < TCP_MAX_WSCALE ? syn->wscale : TCP_MAX_WSCALE)
+                        : TS_WSCALE_NONE;
+    if (syn->sack_permitted)
+        bits |= TS_SACK;
+    uint32_t v = (ts_now & ~TS_MASK) | bits;
+    return seq_gt(v, ts_now) ? v - (TS_MASK + 1) : v;
+}
+
+void syn_cookie_ts_options(uint32_t tsecr, struct tcp_options *opt)
+{
+    uint32_t ws = tsecr & TS_WSCALE_MASK;
+    opt->has_wscale = ws != TS_WSCALE_NONE;
+    opt->wscale = opt->has_wscale ? (uint8_t)ws : 0;
+    opt->sack_permitted = (tsecr & TS_SACK) != 0;
 }

@@ -19,8 +19,22 @@
  * index picks the peer's MSS, rounded down, from a table of eight; being
  * hashed, it cannot be raised by the client.  The key is
  * the one the ISNs use (isn.h), so a cookie is as hard to guess as an ISN.
- * Window scale, SACK and timestamps offered on the SYN are not kept: the
- * cookie SYN-ACK does not offer them, so the connection runs without.
+ *
+ * The other options need a place of their own.  A SYN with timestamps
+ * (RFC 7323) gets a SYN-ACK that offers timestamps, and window scale and
+ * SACK if the SYN did, and the low 6 bits of its TSval say what the SYN
+ * offered; the peer echoes that TSval in the TSecr of its ACK:
+ *
+ *    5    4    3       0
+ *   +--+------+---------+
+ *   |0 | SACK | peer's  |   window scale 0..14, or 15: none offered
+ *   |  |      | wscale  |
+ *   +--+------+---------+
+ *
+ * The TSval is our clock with those bits put in, moved back 64 ms if that
+ * put it ahead, so the TSvals that follow never go back.  A SYN without
+ * timestamps (Windows sends none by default) leaves no room: its
+ * connection runs on the MSS alone, as before timestamps existed.
  */
 #ifndef SYNACK_SYN_COOKIE_H
 #define SYNACK_SYN_COOKIE_H
@@ -44,5 +58,14 @@ uint32_t syn_cookie_make(const uint8_t key[16], const struct tcp_segment *syn, u
  * MSS it carried. */
 bool syn_cookie_check(const uint8_t key[16], const struct tcp_segment *ack, usec_t now,
                       uint16_t *mss);
+
+/* The options bits in a cookie SYN-ACK's TSval, and the TSval itself for
+ * our timestamp clock ts_now and the SYN's options. */
+#define SYN_COOKIE_TS_BITS 6
+uint32_t syn_cookie_tsval(uint32_t ts_now, const struct tcp_options *syn);
+
+/* The window scale and SACK a cookie's SYN offered, from the TSecr of the
+ * ACK that returns it, into *opt. */
+void syn_cookie_ts_options(uint32_t tsecr, struct tcp_options *opt);
 
 #endif

@@ -46,7 +46,7 @@ struct listener *listener_find(struct stack *st, uint16_t port)
 
 /* Window scale we ask for: the smallest shift that lets the 16-bit window
  * field describe the whole receive buffer (RFC 7323 §2.3). */
-static uint8_t rcv_wscale_for(uint32_t buf)
+uint8_t tcp_rcv_wscale(uint32_t buf)
 {
     uint8_t s = 0;
     while (s < TCP_MAX_WSCALE && (buf >> s) > 0xffff)
@@ -62,7 +62,7 @@ static void tcb_negotiate(struct tcb *t, const struct tcp_segment *syn)
     const struct stack_config *cfg = &t->st->cfg;
     t->ws_ok = o->has_wscale;
     t->snd_wscale = t->ws_ok ? (o->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->wscale) : 0;
-    t->rcv_wscale = t->ws_ok ? rcv_wscale_for(cfg->rcv_buf) : 0;
+    t->rcv_wscale = t->ws_ok ? tcp_rcv_wscale(cfg->rcv_buf) : 0;
     t->ts_ok = o->has_timestamp;
     t->ts_recent = o->tsval;
     t->ts_recent_age = t->st->now;

@@ -118,6 +118,7 @@ struct tcb {
     uint32_t ts_recent;        /* RFC 7323 §4.3 */
     usec_t ts_recent_age;
     uint32_t ts_offset;        /* added to our ms clock to form TSval */
+    bool by_cookie;            /* opened by the ACK of a SYN cookie */
 
     struct ring sndq;          /* bytes from SND.UNA on: unacked, then unsent */
     struct ring rcvq;          /* bytes received in order, not yet read; out-of-
@@ -232,6 +233,7 @@ struct tcb *tcb_lookup(struct stack *st, uint32_t laddr, uint16_t lport,
                        uint32_t raddr, uint16_t rport);
 struct tcb *tcb_create(struct stack *st, const struct tcp_segment *syn,
                        struct listener *l);
+uint8_t tcp_rcv_wscale(uint32_t rcv_buf);  /* the window scale we ask for */
 void tcb_release(struct tcb *t);   /* unhash, stop timers, free at end of call */
 void tcb_reap(struct stack *st);
 /* The ring calls that may take memory from the stack's pool. */
@@ -281,6 +283,7 @@ void tcp_send_keepalive(struct tcb *t);
 void tcp_ack_owed(struct tcb *t, bool now); /* immediately, or within delack */
 uint32_t tcp_rcv_window(const struct tcb *t);   /* bytes we can take now */
 uint32_t tcp_ts_now(const struct tcb *t);       /* our TSval clock */
+uint32_t tcp_ts_clock(const struct stack *st, uint32_t offset);  /* the same, any offset */
 
 /* tcp_rtt.c: RFC 6298 */
 void tcp_rtt_sample(struct tcb *t, usec_t rtt);

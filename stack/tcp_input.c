@@ -60,6 +60,14 @@ static struct tcb *syn_cookie_open(struct stack *st, struct listener *l,
         .seq = seg->seq - 1, .flags = TCP_SYN, .wnd = seg->wnd,
         .opt = { .has_mss = true, .mss = mss },
     };
+    /* A SYN with timestamps had its window scale and SACK kept in our
+     * TSval, which the ACK echoes (syn_cookie.h); without, the SYN-ACK
+     * offered nothing to keep. */
+    if (seg->opt.has_timestamp) {
+        syn_cookie_ts_options(seg->opt.tsecr, &syn.opt);
+        syn.opt.has_timestamp = true;
+        syn.opt.tsval = seg->opt.tsval;
+    }
     struct tcb *t = st->ntcb < st->cfg.max_conns ? tcb_create(st, &syn, l) : NULL;
     if (!t) {
         stack_drop(st, DROP_TCP_TABLE_FULL);

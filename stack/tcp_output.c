@@ -13,14 +13,21 @@
 #include <stdio.h>
 
 #include "stack/ipv4.h"
+#include "stack/isn.h"
 #include "stack/seq.h"
+#include "stack/syn_cookie.h"
 #include "stack/tcp.h"
 
 /* Our timestamp clock: milliseconds (RFC 7323 §5.4 asks for 1 ms to 1 s per
- * tick) plus a per-connection offset. */
+ * tick) plus a per-connection offset (isn_ts_offset()). */
+uint32_t tcp_ts_clock(const struct stack *st, uint32_t offset)
+{
+    return (uint32_t)(st->now / 1000) + offset;
+}
+
 uint32_t tcp_ts_now(const struct tcb *t)
 {
-    return (uint32_t)(t->st->now / 1000) + t->ts_offset;
+    return tcp_ts_clock(t->st, t->ts_offset);
 }
 
 uint32_t tcp_rcv_window(const struct tcb *t)
@@ -276,15 +283,25 @@ static uint16_t cookie_window(const struct stack_config *cfg)
     return window_clamp(cfg->rcv_buf);
 }
 
-/* The backlog is full: the SYN is answered, but nothing is kept.  The
- * SYN-ACK's sequence number is the cookie (syn_cookie.h) and it offers only
- * our MSS, so the connection the ACK opens needs nothing but the cookie:
- * no window scale, SACK or timestamps (RFC 4987 §3.6).  A lost one is not
+/* The backlog is full: the SYN is answered, but nothing is kept (RFC 4987
+ * §3.6).  The SYN-ACK's sequence number is the cookie, and with timestamps
+ * its TSval holds the SYN's window scale and SACK (syn_cookie.h), so the
+ * connection the ACK opens needs nothing else.  A lost one is not
  * retransmitted; the client's SYN retransmission brings a new one. */
 void tcp_send_cookie_synack(struct stack *st, const struct tcp_segment *syn, uint32_t cookie)
 {
     const struct stack_config *cfg = &st->cfg;
+    const struct tcp_options *p = &syn->opt;
     struct tcp_opt_out o = { .syn = true, .mss = TCP_OUR_MSS(cfg) };
+    if (p->has_timestamp) {
+        uint32_t off = isn_ts_offset(cfg->isn_key, syn->dst, syn->dport, syn->src, syn->sport);
+        o.ts_ok = true;
+        o.tsval = syn_cookie_tsval(tcp_ts_clock(st, off), p);
+        o.tsecr = p->tsval;
+        o.wscale_ok = p->has_wscale;
+        o.wscale = tcp_rcv_wscale(cfg->rcv_buf);
+        o.sack_ok = p->sack_permitted;
+    }
     uint8_t opts[TCP_MAX_OPT_LEN];
     uint32_t optlen = tcp_write_options(opts, &o);
     struct tcp_segment h = {
@@ -301,6 +318,7 @@ void tcp_cookie_synack_sent(struct tcb *t, uint32_t cookie)
 {
     t->iss = t->snd_una = cookie;
     t->snd_nxt = t->snd_max = cookie + 1;
+    t->by_cookie = true;
     note_sent(t, TCP_SYN | TCP_ACK, cookie_window(&t->st->cfg), 0);
 }
 

@@ -53,6 +53,10 @@ void tcp_rto_backoff(struct tcb *t)
 void tcp_rtt_on_ack(struct tcb *t, const struct tcp_segment *seg)
 {
     if (t->ts_ok && seg->opt.has_timestamp && seg->opt.tsecr != 0) {
+        /* A cookie SYN-ACK's TSval was set back by up to 63 ms to carry
+         * options (syn_cookie.h): its echo would overstate the RTT. */
+        if (t->by_cookie && t->state == TCP_SYN_RECEIVED)
+            return;
         /* RFC 7323 §4.1: TSecr echoes our clock of when the acked data left. */
         uint32_t ms = tcp_ts_now(t) - seg->opt.tsecr;
         if (ms < 60 * 1000)

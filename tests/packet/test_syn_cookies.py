@@ -4,14 +4,15 @@ test_syn_cookies.py -- SYN cookies (RFC 4987 §3.6, stack/syn_cookie.c).
 Past the listen backlog a SYN is answered without keeping anything: the
 SYN-ACK's sequence number is a cookie (period, the peer's MSS, a keyed hash
 of the 4-tuple and the client's ISN) that util.syn_cookie() computes here
-without the C code, and the SYN-ACK offers only our MSS.  The ACK that
-returns the cookie opens the connection; any other ACK gets an RST, as an
-ACK to a listener always has (RFC 9293 §3.10.7.2).
+without the C code.  A SYN with timestamps also has its window scale and
+SACK kept in the low bits of the SYN-ACK's TSval (util.cookie_tsval()).
+The ACK that returns the cookie opens the connection; any other ACK gets
+an RST, as an ACK to a listener always has (RFC 9293 §3.10.7.2).
 """
 from test_placeholder import RESPONSE
-from util import (C_ISN, COOKIE_PERIOD, MS, SEC, TCP, Peer, Stack, describe, expect_counts,
-                  expect_seg, expect_transitions, isn, nothing, one, opts, out, payload,
-                  seq_add, syn_cookie)
+from util import (C_ISN, COOKIE_PERIOD, MS, SEC, TCP, Peer, Stack, cookie_tsval, describe,
+                  expect_counts, expect_seg, expect_transitions, isn, nothing, one, opts, out,
+                  payload, seq_add, syn_cookie, tsval)
 
 GET = b"GET /hello HTTP/1.1\r\nHost: 10.0.0.2\r\n\r\n"
 LINUX_SYN = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1000, 0)), ("NOP", None),
@@ -51,8 +52,12 @@ def test_past_the_backlog_a_syn_gets_a_cookie():
         assert len(got) == 1, [describe(p) for p in got]
         cookie = syn_cookie(c.sport, C_ISN, 1 * MS, 1460)
         expect_seg(got[0], "SA", cookie, seq_add(C_ISN, 1), win=65535)
-        # Only the MSS: window scale, SACK and timestamps would need state.
-        assert opts(got[0]) == [("MSS", 1460)], opts(got[0])
+        # What a SYN-ACK from a TCB would offer, with the SYN's window
+        # scale (7) and SACK in the TSval's low 6 bits: 7 | 16 = 23.
+        ts = cookie_tsval(1 * MS, wscale=7, sack=True, sport=c.sport)
+        assert ts & 63 == 23 and ts <= tsval(1 * MS, c.sport)
+        assert opts(got[0]) == [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (ts, 1000)),
+                                ("NOP", None), ("WScale", 1)], opts(got[0])
         assert st.tcb_count() == 2, "a cookie keeps no TCB"
         expect_counts(st, drops={"TCP_BACKLOG": 0},
                       events={"TCP_SYN_COOKIES_SENT": 1, "TCP_PASSIVE_OPENS": 2})
@@ -76,8 +81,9 @@ def test_the_cookies_ack_opens_the_connection():
         line = [l for l in st.trace() if "LISTEN -> SYN-RECEIVED" in l][1]
         assert ", the ACK returned a valid SYN cookie (RFC 4987 §3.6) [stack/tcp_input.c:" \
             in line, line
-        # The connection runs on what the cookie kept: MSS 1460, and no
-        # timestamps, so the full 1460 bytes per segment.
+        # This ACK has no timestamp, so none of the SYN's options is known:
+        # the connection runs on what the cookie kept, MSS 1460, and with no
+        # timestamps the full 1460 bytes per segment.
         c.send("PA", GET, t=4 * MS)
         resp, fin = out(st)
         expect_seg(resp, "PA", seq_add(cookie, 1), seq_add(C_ISN, 1 + len(GET)), data=RESPONSE)
@@ -85,6 +91,70 @@ def test_the_cookies_ack_opens_the_connection():
         assert opts(resp) == [], opts(resp)
         expect_counts(st, events={"TCP_SYN_COOKIES_SENT": 1, "TCP_SYN_COOKIES_OK": 1,
                                   "TCP_ESTABLISHED": 1})
+
+
+def test_a_cookie_keeps_the_syns_options_in_its_timestamp():
+    # The ACK echoes the SYN-ACK's TSval: the connection gets window scale,
+    # SACK and timestamps, as if it had never met a full backlog.
+    with Stack(backlog=1, delack=0) as st:
+        fill_backlog(st, 1)
+        c = Peer(st, options=LINUX_SYN, ts=1000)
+        got = c.syn(t=1 * MS)
+        cookie = syn_cookie(c.sport, C_ISN, 1 * MS, 1460)
+        expect_seg(got[0], "SA", cookie, seq_add(C_ISN, 1), win=65535)
+        c.absorb(got[0])
+        assert c.tsecr == cookie_tsval(1 * MS, wscale=7, sack=True, sport=c.sport)
+        c.seq, c.ack, c.ts = seq_add(C_ISN, 1), seq_add(cookie, 1), 1001
+        c.send("A", t=3 * MS)
+        assert to_port(st, c.sport) == [], "no answer to the handshake's ACK"
+        # Our data: 1448 bytes a segment (12 go to the timestamp); Nagle
+        # holds the 104-byte tail while they fly.
+        assert st.app_send(bytes(3000)) == 3000
+        sent = to_port(st, c.sport)
+        assert [len(payload(p)) for p in sent] == [1448, 1448], [describe(p) for p in sent]
+        # The handshake's echo gave no RTT sample (the TSval was set back
+        # to hold the options): the first retransmission waits the initial
+        # 1 s, not the 200 ms floor a sample would have set.
+        st.advance(3 * MS + SEC - 1)
+        assert to_port(st, c.sport) == [], "a retransmission before the initial RTO"
+        st.advance(3 * MS + SEC)
+        again = to_port(st, c.sport)
+        assert len(again) == 1 and len(payload(again[0])) == 1448, [describe(p) for p in again]
+        # Data past a hole: the ACK reports it in a SACK block, beside a
+        # timestamp (echoing 1001: TS.Recent does not move past a hole,
+        # RFC 7323 §4.3), and its window is scaled by our shift of 1.
+        c.ts = 1002
+        t = 2 * SEC
+        c.send("PA", b"x" * 100, t=t, seq=seq_add(C_ISN, 101))
+        a = one(st, "the ACK of out-of-order data")
+        expect_seg(a, "A", seq_add(cookie, 1 + 1448), seq_add(C_ISN, 1), win=65536 >> 1)
+        assert opts(a) == [("NOP", None), ("NOP", None), ("Timestamp", (tsval(t, c.sport), 1001)),
+                           ("NOP", None), ("NOP", None),
+                           ("SAck", (seq_add(C_ISN, 101), seq_add(C_ISN, 201)))], opts(a)
+        expect_counts(st, events={"TCP_SYN_COOKIES_OK": 1, "TCP_ESTABLISHED": 1})
+
+
+def test_a_cookie_without_wscale_or_sack():
+    # Timestamps alone: the TSval's low bits say "no window scale" (15) and
+    # no SACK, so the window stays unscaled and a hole gets no SACK block.
+    with Stack(backlog=1, delack=0) as st:
+        fill_backlog(st, 1)
+        c = Peer(st, options=[("MSS", 1460), ("NOP", None), ("NOP", None),
+                              ("Timestamp", (5000, 0))], ts=5000)
+        got = c.syn(t=2 * MS)
+        cookie = syn_cookie(c.sport, C_ISN, 2 * MS, 1460)
+        ts = cookie_tsval(2 * MS, sport=c.sport)
+        assert ts & 63 == 15
+        assert opts(got[0]) == [("MSS", 1460), ("NOP", None), ("NOP", None),
+                                ("Timestamp", (ts, 5000))], opts(got[0])
+        c.absorb(got[0])
+        c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
+        c.send("A", t=3 * MS)
+        c.send("PA", b"y" * 10, t=4 * MS, seq=seq_add(C_ISN, 11))
+        a = one(st, "the ACK of out-of-order data")
+        expect_seg(a, "A", seq_add(cookie, 1), seq_add(C_ISN, 1), win=65535)
+        assert opts(a) == [("NOP", None), ("NOP", None),
+                           ("Timestamp", (tsval(4 * MS, c.sport), 5000))], opts(a)
 
 
 def test_the_request_itself_may_return_the_cookie():

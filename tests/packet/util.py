@@ -108,6 +108,19 @@ def syn_cookie(sport, client_isn, t, mss, dport=S_PORT, client=CLIENT):
     return (period & 31) << 27 | m << 24 | (siphash24(KEY, msg) & 0xffffff)
 
 
+def cookie_tsval(t, wscale=None, sack=False, sport=C_PORT):
+    """The TSval of a cookie SYN-ACK at virtual time t (stack/syn_cookie.h):
+    our clock with its low 6 bits replaced by the SYN's window scale (15:
+    none) and SACK (bit 4), set back 64 ms if that put it ahead."""
+    now = tsval(t, sport)
+    v = (now & ~63) | (15 if wscale is None else min(wscale, 14)) | (16 if sack else 0)
+    return (v - 64) & 0xffffffff if seq_gt(v, now) else v
+
+
+def seq_gt(a, b):
+    return 0 < ((a - b) & 0xffffffff) < 0x80000000
+
+
 def seq_add(a, n):
     return (a + n) & 0xffffffff
 
