@@ -132,6 +132,14 @@ bool rate_allow(struct rate_limit *rl, usec_t now)
     return true;
 }
 
+/* RFC 1122 §3.2.1.3: a directed broadcast {<Network>, -1} is never a
+ * source; a SYN from the link's would have us answer every host on it. */
+static bool is_subnet_broadcast(const struct stack_config *cfg, uint32_t src)
+{
+    uint32_t host = ~cfg->netmask;
+    return cfg->netmask != 0 && host > 1 && src == ((cfg->addr & cfg->netmask) | host);
+}
+
 static void tcp_dispatch(struct stack *st, const struct ipv4_packet *ip)
 {
     struct tcp_segment seg;
@@ -161,7 +169,8 @@ void stack_input(struct stack *st, const uint8_t *pkt, size_t len, usec_t now)
     /* Our own address as the source cannot come from the link: a spoof,
      * which a SYN would turn into a segment to ourselves (the LAND attack;
      * Linux drops such "martian" sources too). */
-    if (ipv4_is_bad_source(ip.src) || ip.src == st->cfg.addr) {
+    if (ipv4_is_bad_source(ip.src) || ip.src == st->cfg.addr ||
+        is_subnet_broadcast(&st->cfg, ip.src)) {
         stack_drop(st, DROP_IP_BAD_SOURCE);
         return;
     }

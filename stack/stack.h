@@ -123,6 +123,7 @@ struct stack_io {
 /* Every bound the core enforces, with the flag that sets it (see tun/cli.c). */
 struct stack_config {
     uint32_t addr;           /* our IPv4 address, host byte order (--addr) */
+    uint32_t netmask;        /* the link's subnet (--tun-addr's /PREFIX); 0: unknown */
     uint32_t mtu;            /* link MTU; our MSS is mtu - 40 (--mtu) */
     uint32_t max_conns;      /* TCBs in any state (--max-conns) */
     uint32_t backlog;        /* half-open (SYN-RECEIVED) per listener (--backlog) */

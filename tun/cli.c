@@ -540,6 +540,7 @@ static int finish(struct cli_options *o, const struct seen *seen) {
         o->trace_path = "-";
     if (!check_addresses(o))
         return CLI_EXIT_USAGE;
+    o->cfg.netmask = prefix_mask(o->tun_prefix);
     if (!seen->root)
         find_bundled_site(o->root);
     if (!seen->isn_key && getrandom(o->cfg.isn_key, sizeof(o->cfg.isn_key), 0) !=

@@ -301,6 +301,9 @@ from scapy.all import IP, TCP, conf, send
 conf.verb = 0
 send([IP(src="10.0.2.%d" % (100 + i % 100), dst="10.0.2.2") /
       TCP(sport=20000 + i, dport=80, flags="S", seq=1000 * i) for i in range(200)])
+# The subnet's broadcast address (--tun-addr 10.0.2.1/24) as the source.
+send([IP(src="10.0.2.255", dst="10.0.2.2") / TCP(sport=21000 + i, dport=80, flags="S")
+      for i in range(3)])
 PY
     download_big "$name" "SYN flood, after 200 SYNs that are never completed"
     stop "$daemon" "$name"
@@ -309,6 +312,10 @@ PY
     [[ $n == 185 && $ok == 1 ]]
     report $? "SYN flood: 185 SYNs past the backlog of 16 got cookies; curl's ACK opened the one connection" \
         "cookies sent '${n:-0}', connections opened by a cookie '${ok:-0}'"
+    n=$(counter "IP_BAD_SOURCE " "$tmp/$name.err")
+    [[ $n == 3 ]]
+    report $? "3 SYNs from the subnet's broadcast address 10.0.2.255 are dropped, counted" \
+        "dropped for their source: '${n:-0}'"
 }
 
 # A kernel that refuses io_uring (too old, a seccomp filter, the

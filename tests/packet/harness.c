@@ -234,6 +234,7 @@ int h_set(struct harness *h, const char *name, unsigned long long v)
     else if (!strcmp(name, "invalid_ack_gap")) c->invalid_ack_gap = v;
     else if (!strcmp(name, "trace_level")) c->trace_level = (enum trace_level)v;
     else if (!strcmp(name, "addr")) c->addr = (uint32_t)v;
+    else if (!strcmp(name, "netmask")) c->netmask = (uint32_t)v;
     else if (!strcmp(name, "min_rto")) c->min_rto = v;
     else if (!strcmp(name, "delack")) c->delack = v;
     else if (!strcmp(name, "nagle")) c->nagle = v != 0;

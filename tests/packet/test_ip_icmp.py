@@ -201,6 +201,23 @@ def test_bad_source():
         assert st.tcb_count() == 0
 
 
+def test_subnet_broadcast_source():
+    # synackd knows the link's subnet from --tun-addr (10.0.0.1/24 by
+    # default): its directed broadcast, 10.0.0.255, is no host's address.
+    with Stack(netmask=0xffffff00) as st:
+        st.send(IP(src="10.0.0.255", dst=SERVER) / TCP(sport=1234, dport=80, flags="S"), t=T0)
+        st.send(echo(src="10.0.0.255"))
+        nothing(st, "no answer to the subnet's broadcast address")
+        expect_counts(st, drops={"IP_BAD_SOURCE": 2})
+        # The host below it, and the same address under a /16, are hosts.
+        st.send(echo(src="10.0.0.254"))
+        assert one(st, "the echo reply to 10.0.0.254")[IP].dst == "10.0.0.254"
+    with Stack(netmask=0xffff0000) as st:
+        st.send(echo(src="10.0.0.255"), t=T0)
+        assert one(st, "the echo reply to 10.0.0.255 in a /16")[IP].dst == "10.0.0.255"
+        expect_counts(st, drops={})
+
+
 def test_truncated_and_malformed_ip():
     with Stack() as st:
         full = raw(echo())
