@@ -79,10 +79,14 @@ uint32_t syn_cookie_tsval(uint32_t ts_now, const struct tcp_options *syn)
     return seq_gt(v, ts_now) ? v - (TS_MASK + 1) : v;
 }
 
-void syn_cookie_ts_options(uint32_t tsecr, struct tcp_options *opt)
+bool syn_cookie_ts_options(uint32_t tsecr, uint32_t ts_now, struct tcp_options *opt)
 {
+    uint32_t max_age_ms = (SYN_COOKIE_MAX_AGE + 1) * (SYN_COOKIE_PERIOD_USEC / 1000) + TS_MASK + 1;
+    if (ts_now - tsecr > max_age_ms)
+        return false;
     uint32_t ws = tsecr & TS_WSCALE_MASK;
     opt->has_wscale = ws != TS_WSCALE_NONE;
     opt->wscale = opt->has_wscale ? (uint8_t)ws : 0;
     opt->sack_permitted = (tsecr & TS_SACK) != 0;
+    return true;
 }

@@ -64,8 +64,11 @@ bool syn_cookie_check(const uint8_t key[16], const struct tcp_segment *ack, usec
 #define SYN_COOKIE_TS_BITS 6
 uint32_t syn_cookie_tsval(uint32_t ts_now, const struct tcp_options *syn);
 
-/* The window scale and SACK a cookie's SYN offered, from the TSecr of the
- * ACK that returns it, into *opt. */
-void syn_cookie_ts_options(uint32_t tsecr, struct tcp_options *opt);
+/* Whether tsecr, the TSecr of an ACK that returns a cookie, can be the
+ * TSval of a cookie SYN-ACK we sent (not ahead of our clock ts_now, nor
+ * older than a cookie lives); if so, the window scale and SACK its SYN
+ * offered go into *opt.  Otherwise our SYN-ACK had no timestamp to echo
+ * (the SYN had none) or the echo is forged, and the options stay off. */
+bool syn_cookie_ts_options(uint32_t tsecr, uint32_t ts_now, struct tcp_options *opt);
 
 #endif

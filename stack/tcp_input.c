@@ -10,6 +10,7 @@
  * keeps no security compartments and delivers urgent data in line.
  */
 
+#include "stack/isn.h"
 #include "stack/seq.h"
 #include "stack/syn_cookie.h"
 #include "stack/tcp.h"
@@ -61,11 +62,13 @@ static struct tcb *syn_cookie_open(struct stack *st, struct listener *l,
         .opt = { .has_mss = true, .mss = mss },
     };
     /* A SYN with timestamps had its window scale and SACK kept in our
-     * TSval, which the ACK echoes (syn_cookie.h); without, the SYN-ACK
-     * offered nothing to keep. */
+     * TSval, which the ACK echoes (syn_cookie.h).  An ACK without a
+     * timestamp leaves all three off, even if the SYN-ACK offered them (a
+     * middlebox that strips options), as Linux does. */
     if (seg->opt.has_timestamp) {
-        syn_cookie_ts_options(seg->opt.tsecr, &syn.opt);
-        syn.opt.has_timestamp = true;
+        uint32_t off = isn_ts_offset(st->cfg.isn_key, seg->dst, seg->dport, seg->src, seg->sport);
+        syn.opt.has_timestamp = syn_cookie_ts_options(seg->opt.tsecr, tcp_ts_clock(st, off),
+                                                      &syn.opt);
         syn.opt.tsval = seg->opt.tsval;
     }
     struct tcb *t = st->ntcb < st->cfg.max_conns ? tcb_create(st, &syn, l) : NULL;

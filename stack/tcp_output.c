@@ -221,6 +221,8 @@ void tcp_send_challenge_ack(struct tcb *t)
  * whose ACK was lost, and the peer waits for that ACK. */
 void tcp_ack_invalid(struct tcb *t, const struct tcp_segment *seg)
 {
+    if (t->ack_now)
+        return;  /* an ACK owed already (bytes cut off by the window) answers */
     if (tcp_seg_len(seg) > 0 && !(seg->flags & TCP_SYN)) {
         t->ack_now = true;
         return;

@@ -157,6 +157,27 @@ def test_a_cookie_without_wscale_or_sack():
                            ("Timestamp", (tsval(4 * MS, c.sport), 5000))], opts(a)
 
 
+def test_a_timestamp_our_cookie_synack_did_not_send_enables_nothing():
+    # A SYN without timestamps gets a SYN-ACK with the MSS alone; an ACK
+    # that carries a timestamp anyway (TSecr 0), or one whose TSecr is
+    # ahead of our clock, cannot switch options on: the connection runs
+    # without them and takes data without timestamps.
+    for sport, tsecr in ((50200, 0), (50201, None)):
+        with Stack(backlog=1, delack=0) as st:
+            fill_backlog(st, 1)
+            c, cookie = cookie_syn(st, t=1 * MS, sport=sport, options=[("MSS", 1460)])
+            echo = tsecr if tsecr is not None else seq_add(tsval(1 * MS, sport), 1000)
+            c.seq, c.ack = seq_add(C_ISN, 1), seq_add(cookie, 1)
+            c.send("A", t=2 * MS, options=[("NOP", None), ("NOP", None),
+                                            ("Timestamp", (7, echo))])
+            c.send("PA", b"hi", t=3 * MS)
+            a = one(st, "the ACK of data sent without a timestamp")
+            expect_seg(a, "A", seq_add(cookie, 1), seq_add(C_ISN, 3), win=65535, dport=sport)
+            assert opts(a) == [], opts(a)
+            assert st.app_rx() == b"hi"
+            expect_counts(st, events={"TCP_SYN_COOKIES_OK": 1})
+
+
 def test_the_request_itself_may_return_the_cookie():
     # The handshake's ACK lost, the request that follows carries the same
     # acknowledgment: it opens the connection and is answered.
