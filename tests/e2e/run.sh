@@ -292,7 +292,7 @@ check_lone_packets() {
 check_syn_flood() {
     local name=synflood root=$tmp/offload-root n ok
     if ! start "$name" --tun synack2 --tun-addr 10.0.2.1/24 --addr 10.0.2.2 \
-        --root "$root" --backlog 16; then
+        --root "$root" --backlog 16 --pcap "$tmp/$name.pcapng"; then
         not_ok "synackd starts with --backlog 16" "$(tail_of "$tmp/$name.err")"
         return
     fi
@@ -312,6 +312,15 @@ PY
     [[ $n == 185 && $ok == 1 ]]
     report $? "SYN flood: 185 SYNs past the backlog of 16 got cookies; curl's ACK opened the one connection" \
         "cookies sent '${n:-0}', connections opened by a cookie '${ok:-0}'"
+    # The state change the cookie's ACK makes has both a segment and a
+    # cause: its pcapng comment gives the cause, on curl's ACK.
+    local cm
+    cm=$(tshark -r "$tmp/$name.pcapng" -Y 'frame.comment contains "SYN cookie"' -T fields \
+        -e tcp.flags.str -e frame.comment 2>/dev/null)
+    [[ $(grep -c . <<<"$cm") == 1 && $cm == *"LISTEN -> SYN-RECEIVED, the ACK returned a valid SYN cookie (RFC 4987 §3.6) stack/tcp_input.c:"* &&
+        $(cut -f1 <<<"$cm") == *A* && $(cut -f1 <<<"$cm") != *S* ]]
+    report $? "the pcapng comments curl's ACK: LISTEN -> SYN-RECEIVED, the ACK returned a valid SYN cookie" \
+        "comments naming the cookie: '$cm'"
     n=$(counter "IP_BAD_SOURCE " "$tmp/$name.err")
     [[ $n == 3 ]]
     report $? "3 SYNs from the subnet's broadcast address 10.0.2.255 are dropped, counted" \
