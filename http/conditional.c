@@ -103,16 +103,19 @@ enum http_precondition http_preconditions(const struct http_parser *p,
     return HTTP_PRECOND_PASS;
 }
 
-/* A run of digits as a number; false on none or on overflow. */
+/* A run of digits as a number; false on none.  A number past 2^64 - 1
+ * stays there: it lies past the end of any file, which is what it means
+ * (§14.1.2: a last-pos past the end is the end; a first-pos there, 416). */
 static bool parse_pos(const char *s, size_t len, uint64_t *v)
 {
-    if (len == 0 || len > 19)
+    if (len == 0)
         return false;
     *v = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9')
             return false;
-        *v = *v * 10 + (uint64_t)(s[i] - '0');
+        uint64_t d = (uint64_t)(s[i] - '0');
+        *v = *v > (UINT64_MAX - d) / 10 ? UINT64_MAX : *v * 10 + d;
     }
     return true;
 }

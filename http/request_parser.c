@@ -98,6 +98,15 @@ static bool is_field_char(unsigned char c)
     return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
+/* uri-host [ ":" port ] (RFC 9112 §3.2, RFC 3986 §3.2.2): unreserved,
+ * pct-encoded and sub-delims, the brackets of an IP-literal, the colon;
+ * no userinfo ('@') and nothing that ends an authority. */
+static bool is_host_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("-._~!$&'()*+,;=%:[]", c) != NULL);
+}
+
 static bool is_ows(char c)
 {
     return c == ' ' || c == '\t';
@@ -346,7 +355,7 @@ static bool host_field(struct http_parser *p)
     if (n == 1 && http_field_get(p, "Host", 0, &host)) {
         for (size_t i = 0; i < host.len; i++) {
             char c = host.p[i];
-            if (!is_tchar((unsigned char)c) && !strchr(":[]@;=,()", c)) {
+            if (!is_host_char((unsigned char)c)) {
                 fail(p, 400, "Host is not a valid host[:port]");
                 return false;
             }
@@ -484,7 +493,7 @@ static void chunk_size_byte(struct http_parser *p, char c)
         p->remaining = p->chunk_size;
         p->state = p->chunk_size ? HTTP_PARSE_CHUNK_DATA : HTTP_PARSE_TRAILER;
         p->chunk_size = 0;
-        p->chunk_digits = p->chunk_ext = false;
+        p->chunk_digits = p->chunk_ext = p->chunk_semi = false;
         return;
     }
     if (p->saw_cr) {
@@ -494,11 +503,16 @@ static void chunk_size_byte(struct http_parser *p, char c)
     if (c == '\r') {
         p->saw_cr = true;
     } else if (p->chunk_ext || c == ';' || is_ows(c)) {
-        p->chunk_ext = true;  /* BWS ";" ext...: skipped to the line end */
-        if (!p->chunk_digits || ((unsigned char)c < 0x20 && c != '\t') || c == 0x7f) {
+        /* BWS ";" ext...: skipped to the line end.  Only BWS may come
+         * between the size and the ';' (§7.1.1): "3 5" is no size of 3,
+         * which a proxy in front might read otherwise. */
+        if (!p->chunk_digits || !is_field_char((unsigned char)c) ||
+            (!p->chunk_semi && c != ';' && !is_ows(c))) {
             fail(p, 400, "malformed chunk extension");
             return;
         }
+        p->chunk_ext = true;
+        p->chunk_semi |= c == ';';
     } else {
         int h = hex_value(c);
         if (h < 0) {
@@ -528,7 +542,9 @@ static void chunk_end_byte(struct http_parser *p, char c)
     }
 }
 
-/* trailer-section CRLF (§7.1.2): fields are read past, never used. */
+/* trailer-section CRLF (§7.1.2): fields are read past, never used, but
+ * each must still be a field line (§5: token ":" field-value), as a
+ * proxy in front would read it. */
 static void trailer_byte(struct http_parser *p, char c)
 {
     if (++p->trailer_bytes > p->lim.max_header_bytes) {
@@ -536,14 +552,22 @@ static void trailer_byte(struct http_parser *p, char c)
         return;
     }
     if (c == '\n') {
+        if (p->line_len > 0 && !p->trailer_value) {
+            fail(p, 400, "trailer line without a colon");
+            return;
+        }
         p->state = p->line_len == 0 ? HTTP_PARSE_DONE : HTTP_PARSE_TRAILER;
         p->line_len = 0;
-        p->saw_cr = false;
+        p->saw_cr = p->trailer_value = false;
     } else if (p->saw_cr) {
         fail(p, 400, "bare CR in the trailer section");
     } else if (c == '\r') {
         p->saw_cr = true;
+    } else if (p->trailer_value ? !is_field_char((unsigned char)c)
+                                : !is_tchar((unsigned char)c) && (c != ':' || p->line_len == 0)) {
+        fail(p, 400, "malformed trailer field");
     } else {
+        p->trailer_value |= c == ':';
         p->line_len++;
     }
 }
@@ -566,14 +590,16 @@ size_t http_parser_feed(struct http_parser *p, const char *data, size_t len)
         char c = data[i];
         switch (p->state) {
         case HTTP_PARSE_START:
-            /* §2.2: ignore empty lines before the request line, within reason. */
+            /* §2.2: ignore empty lines before the request line, within
+             * reason.  They are the request's first bytes all the same:
+             * its --header-timeout runs from them. */
+            p->started = true;
             if (c == '\r' || c == '\n') {
-                if (++p->line_len > p->lim.max_request_line)
-                    fail(p, 400, "too many empty lines before the request");
+                if (++p->line_len > HTTP_MAX_LEADING_EMPTY_BYTES)
+                    fail(p, 400, "more than 4 empty lines before the request line");
                 i++;
                 continue;
             }
-            p->started = true;
             p->line_len = 0;
             p->state = HTTP_PARSE_REQUEST_LINE;
             continue;

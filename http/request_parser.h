@@ -18,6 +18,11 @@
 #define HTTP_DEFAULT_MAX_BODY (1024 * 1024)        /* --max-body, else 413 */
 /* A chunk-size line with its extensions (RFC 9112 §7.1.1); past it, 400. */
 #define HTTP_MAX_CHUNK_LINE 1024
+/* CR and LF bytes before a request line: RFC 9112 §2.2 asks a server to
+ * ignore at least one empty line (a stray CRLF after a body); four are
+ * ignored, more get 400, so a client cannot hold a connection by sending
+ * nothing but line ends. */
+#define HTTP_MAX_LEADING_EMPTY_BYTES 8
 
 struct http_limits {
     uint32_t max_request_line;  /* bytes of the request line, CRLF excluded */
@@ -80,6 +85,8 @@ struct http_parser {
     uint64_t remaining;         /* body or chunk bytes left */
     uint64_t chunk_size;
     bool chunk_digits, chunk_ext;
+    bool chunk_semi;            /* the chunk extension's ';' was seen */
+    bool trailer_value;         /* past the ':' of a trailer field line */
 
     /* The result, valid in DONE (and in ERROR as far as it got). */
     enum http_method method;

@@ -28,7 +28,9 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* absolute-form "http://host/path" (§3.2.2): only the path is ours to read. */
+/* absolute-form "http://host/path" (§3.2.2): only the path is ours to read.
+ * The authority ends at the first '/', '?' or '#' (RFC 3986 §3.2), so a
+ * '/' inside "http://host?next=/a" is the query's, not a path's. */
 static void skip_scheme_authority(const char **t, const char *end)
 {
     static const char *const schemes[] = {"http://", "https://"};
@@ -40,8 +42,10 @@ static void skip_scheme_authority(const char **t, const char *end)
             if (((*t)[k] | 0x20) != schemes[i][k])  /* schemes are case-insensitive */
                 break;
         if (k == n) {
-            const char *slash = memchr(*t + n, '/', (size_t)(end - *t) - n);
-            *t = slash ? slash : end;
+            const char *c = *t + n;
+            while (c < end && *c != '/' && *c != '?' && *c != '#')
+                c++;
+            *t = c;
             return;
         }
     }
@@ -104,6 +108,8 @@ enum http_path_result http_target_path(const char *target, size_t target_len, ch
     if (memchr(target, '#', target_len))
         return HTTP_PATH_BAD;
     skip_scheme_authority(&t, end);
+    if (t < end && *t == '?')
+        end = t;  /* "http://host?query": the empty path, which is "/" */
     if (t < end && *t != '/')
         return HTTP_PATH_BAD;  /* neither origin-form nor absolute-form */
     if (t < end && (q = memchr(t, '?', (size_t)(end - t))) != NULL)

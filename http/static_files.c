@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "http/conditional.h"
+#include "http/http_date.h"
 #include "http/mime.h"
 #include "http/request_path.h"
 #include "http/static_files.h"
@@ -77,16 +78,25 @@ static void not_found(const struct http_host *host, bool send_body, struct http_
     r->content_type = http_mime_type(HTTP_NOT_FOUND_PAGE);
 }
 
-/* The validators of an open file, copied into the response. */
-static void set_validators(struct http_file_info *fi, struct http_response *r,
-                           struct http_validators *v)
+/* The validators of an open file, copied into the response.  RFC 9110
+ * §8.8.2.1: a modification time in the future by our clock is replaced by
+ * the present, so Last-Modified is never later than the response's Date
+ * (taken after this); conditions compare against the same time. */
+static void set_validators(const struct http_host *host, struct http_file_info *fi,
+                           struct http_response *r, struct http_validators *v)
 {
     if (!fi->etag[0])
         http_file_validators(fi);  /* the host did not make them */
     memcpy(r->etag, fi->etag, sizeof r->etag);
-    memcpy(r->last_modified, fi->last_modified, sizeof r->last_modified);
+    int64_t now = host->wall_clock(host->ctx), mtime = fi->mtime;
+    if (mtime > now) {
+        mtime = now;
+        http_date_format(now, r->last_modified);
+    } else {
+        memcpy(r->last_modified, fi->last_modified, sizeof r->last_modified);
+    }
     r->has_validators = true;
-    *v = (struct http_validators){r->etag, fi->mtime};
+    *v = (struct http_validators){r->etag, mtime};
 }
 
 /* 200 or 206 with the file as content, or 416; the handle is closed when
@@ -129,8 +139,11 @@ static int lookup(const struct http_host *host, const struct http_parser *req,
     default: return LOOKUP_BAD_TARGET;  /* e.g. bad %-encoding, or "*": 400 */
     }
     int res = open_file(host, path, cap, h, fi);
-    if (res == HTTP_OPEN_NOT_FOUND && try_html(path, cap))
+    if (res == HTTP_OPEN_NOT_FOUND && try_html(path, cap)) {
         res = open_file(host, path, cap, h, fi);
+        if (res == LOOKUP_ADD_SLASH)
+            res = HTTP_OPEN_NOT_FOUND;  /* "/x" names no directory "x.html/" */
+    }
     return res;
 }
 
@@ -188,7 +201,7 @@ void http_static_plan(const struct http_host *host, const struct http_parser *re
     r->send_body = send_body;
     r->has_length = true;
     r->content_type = fi.content_type ? fi.content_type : http_mime_type(path);
-    set_validators(&fi, r, &v);
+    set_validators(host, &fi, r, &v);
     switch (http_preconditions(req, &v)) {
     case HTTP_PRECOND_FAILED:
         host->close(host->ctx, h);

@@ -43,6 +43,9 @@ START_TEST(path_normalisation_and_jail)
     PATH_IS("/..%5c..%5cwin", "..\\..\\win");  /* a backslash is a name byte on Linux */
     PATH_IS("http://10.0.0.2/img/logo.png", "img/logo.png");
     PATH_IS("HTTP://10.0.0.2", "");
+    /* The authority ends at '?': the '/' after it is the query's. */
+    PATH_IS("http://h?x=/hello", "");
+    PATH_IS("http://h/a?next=/b", "a");
     ck_assert_int_eq(norm("/a%2fb", out), HTTP_PATH_ENCODED_SLASH);
     ck_assert_int_eq(norm("/..%2f..%2fetc/passwd", out), HTTP_PATH_ENCODED_SLASH);
     ck_assert_int_eq(norm("/a%00.html", out), HTTP_PATH_BAD);
@@ -65,6 +68,7 @@ START_TEST(path_normalisation_and_jail)
     ck_assert(!http_target_plain_path("/a\x7f", 3, &p, &pl, &q, &ql));
     ck_assert(!http_target_plain_path("/a?\x80", 4, &p, &pl, &q, &ql));
     ck_assert(!http_target_plain_path("http://h", 8, &p, &pl, &q, &ql));
+    ck_assert(!http_target_plain_path("http://h?x=/docs", 16, &p, &pl, &q, &ql));
     ck_assert_int_eq(norm("/a?q=1#frag", out), HTTP_PATH_BAD);
     ck_assert_int_eq(norm("*", out), HTTP_PATH_ASTERISK);
 }
@@ -217,6 +221,13 @@ START_TEST(range_parsing)
     ck_assert_int_eq(range("bytes=x-1", 100, &a, &b), HTTP_RANGE_NONE);
     ck_assert_int_eq(range("items=0-1", 100, &a, &b), HTTP_RANGE_NONE);
     ck_assert_int_eq(range("bytes=", 100, &a, &b), HTTP_RANGE_NONE);
+    /* Numbers past 2^64 - 1 lie past any end: clamped, or 416. */
+    ck_assert_int_eq(range("bytes=2-99999999999999999999", 100, &a, &b), HTTP_RANGE_OK);
+    ck_assert(a == 2 && b == 99);
+    ck_assert_int_eq(range("bytes=99999999999999999999-", 100, &a, &b),
+                     HTTP_RANGE_UNSATISFIABLE);
+    ck_assert_int_eq(range("bytes=-99999999999999999999", 100, &a, &b), HTTP_RANGE_OK);
+    ck_assert(a == 0 && b == 99);
 }
 END_TEST
 

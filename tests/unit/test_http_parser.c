@@ -68,6 +68,9 @@ END_TEST
 START_TEST(bare_lf_and_leading_crlf)
 {
     ck_assert_int_eq(status_of("\r\n\r\nGET / HTTP/1.1\nHost: a\n\n"), 0);
+    /* HTTP_MAX_LEADING_EMPTY_BYTES: four CRLFs are ignored, a ninth byte is not. */
+    ck_assert_int_eq(status_of("\r\n\r\n\r\n\r\nGET / HTTP/1.1\nHost: a\n\n"), 0);
+    ck_assert_int_eq(status_of("\r\n\r\n\r\n\r\n\nGET / HTTP/1.1\nHost: a\n\n"), 400);
     ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n"), 400);  /* bare CR */
 }
 END_TEST
@@ -126,6 +129,12 @@ START_TEST(host_rules)
     ck_assert_int_eq(status_of("GET / HTTP/1.0\r\n\r\n"), 0);
     ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 0);  /* empty is allowed */
     ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), 0);
+    ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: ex-1.a_b~c%41:80\r\n\r\n"), 0);
+    /* No userinfo, and nothing that would end an authority (RFC 3986 §3.2). */
+    ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: u@a\r\n\r\n"), 400);
+    ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: a#b\r\n\r\n"), 400);
+    ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"), 400);
+    ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: a|b\r\n\r\n"), 400);
 }
 END_TEST
 
@@ -191,6 +200,22 @@ START_TEST(chunked_bodies)
                                "3\r\nabcX\r\n"), 400);  /* data not followed by CRLF */
     ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                                "3e9\r\n"), 413);
+    /* §7.1.1: only BWS between the size and a ';'; "3 5" is not 3. */
+    ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "3 \t;a=b c\r\nabc\r\n0 \r\n\r\n"), 0);
+    ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "3 5\r\n"), 400);
+    ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "3 zz\r\n"), 400);
+    /* §7.1.2: a trailer line is a field line, or 400. */
+    ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "0\r\nno colon\r\n\r\n"), 400);
+    ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "0\r\n: empty name\r\n\r\n"), 400);
+    ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "0\r\nX: a\x01b\r\n\r\n"), 400);
+    ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "0\r\nX-A: 1\r\nX-B:\r\n\r\n"), 0);
     ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                                "1f4\r\n"), -1);  /* 500 bytes: still waiting */
     ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked"

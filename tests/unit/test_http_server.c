@@ -46,6 +46,7 @@ static struct mem_file files[] = {
     {"docs", NULL, 0, true, false},
     {"big.bin", big, BIG_SIZE, false, false},
     {"escape", NULL, 0, false, true},
+    {"album.html", NULL, 0, true, false},  /* a directory with a page's name */
 };
 
 static int opens, closes, reads;
@@ -514,6 +515,13 @@ START_TEST(directory_without_slash_is_redirected)
     ck_assert(!cl.got_rst && !cl.got_fin);
     ck_assert_int_eq(nlog, 1);
     ck_assert_ptr_nonnull(strstr(log_lines[0], "too long to redirect (HTTP_LOCATION_MAX)"));
+    consume(&cl, cl.rx_len);
+    /* "/album" is tried as "album.html", a directory: no redirect to
+     * "/album/", which names nothing. */
+    send_request(&cl, "GET /album HTTP/1.1\r\nHost: a\r\n\r\n");
+    head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "404 Not Found"));
+    ck_assert_ptr_null(strstr(head, "Location:"));
     teardown();
 }
 END_TEST
@@ -565,6 +573,54 @@ START_TEST(header_timeout_answers_408)
     ck_assert(cl.got_fin);
     ck_assert_int_eq(nlog, 1);
     ck_assert_ptr_nonnull(strstr(log_lines[0], "--header-timeout"));
+    teardown();
+}
+END_TEST
+
+/* RFC 9110 §8.8.2.1: a file modified "in the future" (our clock is two
+ * hours behind its mtime) is sent with Last-Modified = Date, and that date
+ * back in If-Modified-Since gets 304. */
+START_TEST(future_mtime_is_sent_as_now)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    wall = WALL - 7200;
+    connect_client(&cl, 40013);
+    send_request(&cl, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    const char *head = first_head(&cl, &hl);
+    ck_assert_ptr_nonnull(strstr(head, "Date: Sun, 06 Nov 1994 06:49:37 GMT\r\n"));
+    ck_assert_ptr_nonnull(strstr(head, "Last-Modified: Sun, 06 Nov 1994 06:49:37 GMT\r\n"));
+    consume(&cl, cl.rx_len);
+    send_request(&cl, "GET /hello HTTP/1.1\r\nHost: a\r\n"
+                      "If-Modified-Since: Sun, 06 Nov 1994 06:49:37 GMT\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "HTTP/1.1 304 Not Modified\r\n"));
+    teardown();
+}
+END_TEST
+
+/* Empty lines before a request are its first bytes: sending nothing but
+ * CRLFs, one every 9 s, still meets the header timeout 10 s after the
+ * first, and a fifth empty line is refused at once. */
+START_TEST(empty_lines_start_the_header_timeout)
+{
+    struct client cl;
+    size_t hl;
+    setup();
+    connect_client(&cl, 40011);
+    send_request(&cl, "\r\n");
+    advance(&cl, 9 * USEC_PER_SEC);
+    send_request(&cl, "\r\n");
+    ck_assert_uint_eq(cl.rx_len, 0);
+    advance(&cl, 1 * USEC_PER_SEC);
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "HTTP/1.1 408 Request Timeout\r\n"));
+    ck_assert(cl.got_fin);
+    teardown();
+
+    setup();
+    connect_client(&cl, 40012);
+    send_request(&cl, "\r\n\r\n\r\n\r\n\n");
+    ck_assert_ptr_nonnull(strstr(first_head(&cl, &hl), "HTTP/1.1 400 Bad Request\r\n"));
     teardown();
 }
 END_TEST
@@ -765,6 +821,8 @@ Suite *http_server_suite(void)
     tcase_add_test(tc, directory_without_slash_is_redirected);
     tcase_add_test(tc, streams_a_large_file_and_ranges);
     tcase_add_test(tc, header_timeout_answers_408);
+    tcase_add_test(tc, empty_lines_start_the_header_timeout);
+    tcase_add_test(tc, future_mtime_is_sent_as_now);
     tcase_add_test(tc, idle_timeout_closes);
     tcase_add_test(tc, small_response_is_one_segment);
     tcase_add_test(tc, fin_rides_on_the_last_response);
