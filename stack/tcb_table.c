@@ -74,7 +74,7 @@ static void tcb_negotiate(struct tcb *t, const struct tcp_segment *syn)
     /* Effective send MSS leaves room for the options every segment carries
      * (RFC 9293 §3.7.1: TCP header size includes options). */
     if (t->ts_ok)
-        mss -= 12;
+        mss = mss > 12 ? mss - 12 : 0;  /* a tiny MSS must not wrap */
     t->snd_mss = (uint16_t)(mss > TCP_MIN_SEND_MSS ? mss : TCP_MIN_SEND_MSS);
 }
 

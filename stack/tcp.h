@@ -125,6 +125,8 @@ struct tcb {
                                   order bytes wait past its end, at their offset */
     struct seq_ranges ooo;     /* which out-of-order ranges are held (RFC 2018 §4) */
     uint32_t ooo_last;         /* start of the most recent out-of-order segment */
+    bool rcv_fin_held;         /* the peer's FIN came beyond a gap... */
+    uint32_t rcv_fin_seq;      /* ...at this sequence number */
     uint32_t sack_sent[TCP_MAX_SACK_BLOCKS];  /* a byte of each block last reported, */
     uint32_t sack_nsent;                      /* most recent first (RFC 2018 §4) */
     struct seq_ranges sacked;  /* our data the peer has SACKed (RFC 6675 scoreboard) */

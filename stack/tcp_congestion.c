@@ -82,9 +82,14 @@ static uint32_t half_flight(const struct tcb *t)
     return max_u32(flight / 2, 2u * t->snd_mss);
 }
 
+/* Called with retries already counting this expiry. */
 void cc_on_rto(struct tcb *t)
 {
-    t->ssthresh = half_flight(t);
+    /* RFC 5681 §3.1 eq. (4) is for the first timeout; when the segment
+     * the timer resent is lost again, ssthresh is held (half of a flight
+     * of one segment would say 2*MSS). */
+    if (t->retries <= 1)
+        t->ssthresh = half_flight(t);
     t->cwnd = t->snd_mss;  /* loss window, RFC 5681 §3.1 */
     t->ca_acked = 0;
     t->dupacks = 0;
@@ -203,6 +208,11 @@ void cc_on_new_ack(struct tcb *t, uint32_t acked)
 {
     t->dupacks = 0;
     if (!t->in_recovery) {
+        /* Once passed, recover only has to stay below SND.UNA: keep it
+         * just there, or after 2 GiB without a loss the mod-2^32 test in
+         * cc_on_dupack() would turn and no fast retransmit would come. */
+        if (seq_gt(t->snd_una, t->recover))
+            t->recover = t->snd_una - 1;
         cc_grow(t, acked);
         return;
     }

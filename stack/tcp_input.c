@@ -362,9 +362,10 @@ static void window_update(struct tcb *t, const struct tcp_segment *seg)
     }
 }
 
-static void enter_timewait(struct tcb *t, const struct tcp_segment *seg, const char *rfc)
+static void enter_timewait(struct tcb *t, const struct tcp_segment *seg, const char *why,
+                           const char *rfc)
 {
-    tcp_set_state(t, TCP_TIME_WAIT, seg, NULL, rfc);
+    tcp_set_state(t, TCP_TIME_WAIT, seg, why, rfc);
     tcp_start_timewait(t);
     tcp_app_closed(t, TCP_CLOSED_NORMALLY);
 }
@@ -381,7 +382,7 @@ static bool ack_state_effects(struct tcb *t, const struct tcp_segment *seg)
         return true;
     case TCP_CLOSING:
         if (our_fin_acked(t))
-            enter_timewait(t, seg, "RFC 9293 §3.10.7.4 (fifth, CLOSING)");
+            enter_timewait(t, seg, NULL, "RFC 9293 §3.10.7.4 (fifth, CLOSING)");
         return false;  /* "otherwise, ignore the segment" */
     case TCP_LAST_ACK:
         if (our_fin_acked(t)) {
@@ -412,6 +413,10 @@ static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
         tcp_ack_invalid(t, seg);
         return false;
     }
+    /* RFC 1122 §4.2.2.17: a connection MUST stay open while its
+     * zero-window probes are answered, however long the window stays shut. */
+    if (tcp_timer_armed(t, TCP_T_PERSIST))
+        t->retries = 0;
     bool new_sack = t->sack_ok && sack_update(t, seg);
     bool dup = is_dupack(t, seg, new_sack);
     if (seq_gt(seg->ack, t->snd_una)) {
@@ -445,13 +450,24 @@ static uint32_t rcv_mss(const struct tcb *t)
     return t->st->cfg.mtu - 40 - (t->ts_ok ? 12 : 0);
 }
 
+/* A FIN beyond a gap: kept (as Linux keeps it with the out-of-order
+ * data), so that filling the gap completes the close without waiting for
+ * the peer to send the FIN again. */
+static void hold_fin(struct tcb *t, uint32_t fin_seq)
+{
+    t->rcv_fin_held = true;
+    t->rcv_fin_seq = fin_seq;
+}
+
 /* Data beyond RCV.NXT waits in the receive ring at its offset, and its
  * range is remembered (and reported in SACK blocks).  RFC 5681 §4.2: an
- * out-of-order segment is ACKed at once, so the sender sees the gap. */
+ * out-of-order segment is ACKed at once, so the sender sees the gap.  A
+ * FIN on it is remembered too, for when the gap fills (fin_input). */
 static void hold_out_of_order(struct tcb *t, const struct tcp_segment *seg)
 {
     uint32_t gap = seg->seq - t->rcv_nxt, end = seg->seq + seg->data_len;
     const struct seq_range *held = seq_ranges_find(&t->ooo, seg->seq);
+    bool kept = true;
     if (held && seq_leq(end, held->end)) {
         t->ooo_last = seg->seq;  /* a copy of what is held: nothing to store */
     } else if (tcb_rcvq_write_ahead(t, gap, seg->data, seg->data_len) &&
@@ -460,7 +476,10 @@ static void hold_out_of_order(struct tcb *t, const struct tcp_segment *seg)
         stack_count(t->st, EV_TCP_OOO_QUEUED);
     } else {
         stack_drop(t->st, DROP_TCP_OOO_FULL);
+        kept = false;
     }
+    if (kept && (seg->flags & TCP_FIN))
+        hold_fin(t, end);
     tcp_ack_owed(t, true);
 }
 
@@ -502,10 +521,12 @@ static bool text_input(struct tcb *t, const struct tcp_segment *seg)
         tcp_ack_owed(t, true);
         return false;  /* a FIN behind missing bytes is not yet in order */
     }
-    /* ACK at once when a gap filled (RFC 5681 §4.2) or two full-sized
-     * segments are unacknowledged (RFC 9293 §3.8.6.3); else delay. */
-    bool filled = absorb_out_of_order(t);
-    tcp_ack_owed(t, filled || t->rcv_nxt - t->last_ack_sent >= TCP_DELACK_SEGMENTS * rcv_mss(t));
+    /* ACK at once when the segment fills all or part of a gap (RFC 5681
+     * §4.2: data was held beyond it) or two full-sized segments are
+     * unacknowledged (RFC 9293 §3.8.6.3); else delay. */
+    bool gap = t->ooo.n > 0;
+    absorb_out_of_order(t);
+    tcp_ack_owed(t, gap || t->rcv_nxt - t->last_ack_sent >= TCP_DELACK_SEGMENTS * rcv_mss(t));
     tcp_app_data(t);
     return t->state != TCP_CLOSED;
 }
@@ -514,23 +535,37 @@ static bool text_input(struct tcb *t, const struct tcp_segment *seg)
 
 static void fin_input(struct tcb *t, const struct tcp_segment *seg)
 {
-    if (!(seg->flags & TCP_FIN) || seg->seq + seg->data_len != t->rcv_nxt)
+    const char *why = NULL;
+    bool fin = seg->flags & TCP_FIN;
+    uint32_t end = seg->seq + seg->data_len;
+    if (fin && end != t->rcv_nxt) {
+        if (seq_gt(end, t->rcv_nxt)) {
+            hold_fin(t, end);  /* a bare FIN beyond a gap: out of order too */
+            tcp_ack_owed(t, true);
+        }
         return;
+    }
+    if (!fin) {
+        if (!t->rcv_fin_held || t->rcv_fin_seq != t->rcv_nxt)
+            return;
+        why = "the FIN held beyond a gap is in order now";
+    }
+    t->rcv_fin_held = false;
     t->rcv_nxt++;
     t->ack_now = true;
     switch (t->state) {
     case TCP_ESTABLISHED:
-        tcp_set_state(t, TCP_CLOSE_WAIT, seg, NULL, "RFC 9293 §3.10.7.4 (eighth, ESTABLISHED)");
+        tcp_set_state(t, TCP_CLOSE_WAIT, seg, why, "RFC 9293 §3.10.7.4 (eighth, ESTABLISHED)");
         tcp_app_eof(t);
         break;
     case TCP_FIN_WAIT_1:
         /* Our FIN is not yet acked: had this segment acked it, the ACK step
          * would already have moved us to FIN-WAIT-2.  Both sides closed at
          * once: simultaneous close (§3.6). */
-        tcp_set_state(t, TCP_CLOSING, seg, NULL, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-1)");
+        tcp_set_state(t, TCP_CLOSING, seg, why, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-1)");
         break;
     case TCP_FIN_WAIT_2:
-        enter_timewait(t, seg, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-2)");
+        enter_timewait(t, seg, why, "RFC 9293 §3.10.7.4 (eighth, FIN-WAIT-2)");
         break;
     case TCP_TIME_WAIT:
         tcp_start_timewait(t);

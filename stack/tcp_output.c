@@ -334,7 +334,7 @@ static bool fin_outstanding(const struct tcb *t)
 }
 
 /* States in which data (or our FIN) may still need to go out. */
-static bool can_send_data(const struct tcb *t)
+static bool sending_state(const struct tcb *t)
 {
     switch (t->state) {
     case TCP_ESTABLISHED:
@@ -342,10 +342,16 @@ static bool can_send_data(const struct tcb *t)
     case TCP_FIN_WAIT_1:
     case TCP_LAST_ACK:
     case TCP_CLOSING:
-        return !fin_outstanding(t);
+        return true;
     default:
         return false;
     }
+}
+
+/* ...and new data (or the FIN) may go: our FIN is not already out. */
+static bool can_send_data(const struct tcb *t)
+{
+    return sending_state(t) && !fin_outstanding(t);
 }
 
 /* Nagle (RFC 896, RFC 9293 §3.7.4) applies unless the segment is the last
@@ -427,6 +433,8 @@ static bool send_one_data_segment(struct tcb *t)
     const struct seq_range *sacked = seq_ranges_find(&t->sacked, t->snd_nxt);
     if (sacked)
         t->snd_nxt = sacked->end;  /* the peer has it already */
+    if (t->fin_sent && seq_gt(t->snd_nxt, t->fin_seq))
+        return false;  /* and our FIN, which a receiver holding it SACKs too */
     uint32_t off = t->snd_nxt - t->snd_una;
     uint32_t unsent = t->sndq.len > off ? t->sndq.len - off : 0;
     uint32_t n = sendable_bytes(t, unsent);
@@ -509,9 +517,11 @@ static void arm_persist_if_stuck(struct tcb *t)
 
 void tcp_output(struct tcb *t)
 {
+    /* Holes below our FIN are resent even once the FIN is out. */
+    if (sending_state(t))
+        cc_recovery_send(t);
     if (can_send_data(t)) {
         cc_restart_after_idle(t);
-        cc_recovery_send(t);
         while (send_one_data_segment(t))
             ;
         arm_persist_if_stuck(t);

@@ -220,7 +220,10 @@ static void rexmit_expired(struct tcb *t)
     t->snd_nxt = t->snd_una;
     t->rtt_timing = false;
     tcp_output(t);
-    tcp_arm_rexmit(t);
+    /* A window shut meanwhile: the persist timer, armed by tcp_output(),
+     * probes from here on, and only it counts toward giving up. */
+    if (!tcp_timer_armed(t, TCP_T_PERSIST))
+        tcp_arm_rexmit(t);
 }
 
 static void persist_expired(struct tcb *t)

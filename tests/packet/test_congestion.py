@@ -362,3 +362,54 @@ def test_restart_after_idle():
                                      una=10 * MSS + 1), CC)]
             expect_events(st, "", want)
             expect_counts(st, events={"TCP_RETRANSMITS": 0})
+
+
+def test_fast_retransmit_after_2gib_without_loss():
+    # RFC 6582's `recover` is compared with SND.UNA mod 2^32.  Left at the
+    # ISS, it would fall more than 2^31 behind after 2 GiB without a loss,
+    # and no fast retransmit would come for the next 2 GiB.  2.06 GiB go
+    # by (64 KB segments, each ACKed), then three duplicate ACKs.
+    import ctypes
+    import struct
+    big = 65535 - 40
+    with Stack(mtu=65535, snd_buf=16 << 20, delack=0) as st:
+        c, s = handshake(st, rtt=1 * MS, options=[("MSS", big), ("NOP", None), ("WScale", 14)])
+        S1 = seq_add(s, 1)
+        tmpl = bytearray(bytes(c.seg("A", ack=S1, win=65535)))
+        buf = ctypes.create_string_buffer(70000)
+
+        def ack(n):
+            """A pure ACK of n, its checksum made here (raw bytes: fast)."""
+            struct.pack_into("!I", tmpl, 28, n)
+            struct.pack_into("!H", tmpl, 36, 0)
+            words = struct.unpack("!10H", bytes(tmpl[20:40])) + struct.unpack("!4H", tmpl[12:20])
+            sum_ = sum(words) + 6 + 20
+            while sum_ >> 16:
+                sum_ = (sum_ & 0xffff) + (sum_ >> 16)
+            struct.pack_into("!H", tmpl, 36, ~sum_ & 0xffff)
+            st.send(bytes(tmpl), t=st.now + 10)
+
+        def sent():
+            ends = []
+            while (k := st.L.h_pop_output(st.h, buf, len(buf))) >= 0:
+                seq, = struct.unpack_from("!I", buf.raw, 24)
+                ends.append((seq, (seq + k - 40) & 0xffffffff))
+            return ends
+
+        acked, queued, chunk = 0, 0, bytes(16 << 20)
+        while acked < (1 << 31) + (50 << 20):
+            if queued - acked < (8 << 20):
+                queued += st.app_send(chunk)
+            for _, end in sent():
+                ack(end)
+                acked = (end - S1) & 0xffffffff
+        for _, end in sent():          # what was still in flight
+            ack(end)
+        st.app_send(bytes(10 * big))
+        flight = sent()
+        una = flight[0][0]
+        for k in range(3):
+            ack(una)
+            got = sent()
+            assert (got == [(una, seq_add(una, big))]) == (k == 2), (k, got)
+        expect_counts(st, events={"TCP_FAST_RETRANSMITS": 1, "TCP_RTO_EXPIRIES": 0})

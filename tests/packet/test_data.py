@@ -248,3 +248,40 @@ def test_window_update_after_small_reads():
         assert st.app_read_max(1096) == 1096
         expect_seg(one(st, "a window update for the whole buffer"), "A", S1, full, win=4096)
         assert st.app_rx() == b"a" * 4096
+
+
+def test_fin_beyond_a_gap_is_kept():
+    # Data + FIN arrive before the bytes ahead of them: the FIN is held
+    # with the data, and filling the gap ACKs it and closes the peer's
+    # side at once, without waiting for the FIN again (as Linux does).
+    with Stack(delack=0) as st:
+        c, s = established(st, t=0, t_data=10 * MS)
+        S1 = seq_add(s, 1)
+        c.send("FA", b"B" * 100, t=20 * MS, seq=seq_add(C6, 100), ack=S1)
+        expect_seg(one(st, "the ACK of the out-of-order data and FIN"), "A", S1, C6)
+        c.send("PA", b"A" * 100, t=30 * MS, seq=C6, ack=S1)
+        expect_seg(one(st, "the ACK of all of it, the FIN too"), "A", S1, seq_add(C6, 201))
+        assert st.app_rx() == b"hello" + b"A" * 100 + b"B" * 100
+        line = [l for l in st.trace() if "ESTABLISHED -> CLOSE-WAIT" in l]
+        assert len(line) == 1 and "the FIN held beyond a gap is in order now" in line[0], line
+        # A bare FIN beyond a gap is held the same way.
+    with Stack(delack=0) as st:
+        c, s = established(st, t=0, t_data=10 * MS)
+        S1 = seq_add(s, 1)
+        c.send("FA", t=20 * MS, seq=seq_add(C6, 3), ack=S1)
+        expect_seg(one(st, "the ACK of a FIN beyond a gap"), "A", S1, C6)
+        c.send("PA", b"abc", t=30 * MS, seq=C6, ack=S1)
+        expect_seg(one(st), "A", S1, seq_add(C6, 4))
+        expect_transitions(st, OPEN + ["ESTABLISHED -> CLOSE-WAIT"])
+
+
+def test_partial_fill_of_a_gap_is_acked_at_once():
+    # RFC 5681 §4.2: a segment that fills all *or part* of a gap is ACKed
+    # at once, even with delayed ACKs on.
+    with Stack() as st:
+        c, s = established(st, t=0, t_data=10 * MS)
+        S1 = seq_add(s, 1)
+        c.send("PA", b"C" * 100, t=100 * MS, seq=seq_add(C6, 200), ack=S1)
+        one(st, "the ACK of out-of-order data")
+        c.send("PA", b"A" * 100, t=110 * MS, seq=C6, ack=S1)
+        expect_seg(one(st, "the ACK of part of the gap, at once"), "A", S1, seq_add(C6, 100))

@@ -252,3 +252,19 @@ def test_bad_data_offset_and_short_segment():
         assert st.tcb_count() == 0
         expect_counts(st, drops={"TCP_DATA_OFFSET": 2, "TCP_SHORT": 1, "TCP_BAD_PORT": 2},
                       events={"TCP_SEG_IN": 0})
+
+
+def test_tiny_peer_mss_with_timestamps():
+    # A peer MSS below the 12 bytes a timestamp takes must not wrap the
+    # send MSS: segments carry TCP_MIN_SEND_MSS (64) bytes, in packets whose
+    # IPv4 total length is their true length.
+    for mss in (0, 11, 12):
+        with Stack() as st:
+            c = Peer(st, ts=1000, options=[("MSS", mss), ("NOP", None), ("NOP", None),
+                                           ("Timestamp", (1000, 0))])
+            c.connect(0)
+            st.advance(2 * MS)
+            assert st.app_send(bytes(1000)) == 1000
+            sent = out(st)
+            assert sent and all(len(payload(p)) == 64 and p[IP].len == 20 + 32 + 64
+                                for p in sent), [describe(p) for p in sent]

@@ -9,10 +9,10 @@ The handshake's ACK is the first RTT sample (util.handshake): an ACK 100 ms
 after the SYN-ACK makes SRTT = 100 ms, RTTVAR = 50 ms and RTO = SRTT +
 max(G, 4·RTTVAR) = 300 ms; one at once makes the RTO the 200 ms minimum.
 """
-from util import (C_ISN, MS, SEC, SACK_PERM, TS_PERM, Stack, CLOSED_TIMEOUT, describe,
+from util import (C_ISN, MS, SEC, SACK_PERM, TS_PERM, TCP, Stack, CLOSED_TIMEOUT, describe,
                   established, expect_counts, expect_deadline, expect_events, expect_seg,
-                  expect_status, expect_transitions, handshake, nothing, one, opt, sack_blocks,
-                  seq_add, status, tsval)
+                  expect_status, expect_transitions, flags, handshake, nothing, one, opt, out,
+                  payload, sack_blocks, sack_opt, seq_add, status, tsval)
 
 OPEN = ["LISTEN -> SYN-RECEIVED", "SYN-RECEIVED -> ESTABLISHED"]
 C1 = seq_add(C_ISN, 1)
@@ -237,6 +237,64 @@ def test_rto_backoff_doubles_to_60s_cap_then_gives_up():
         expect_events(st, "retransmit seq", [(tt, resend_line(S1, 1, 100), OUTPUT) for tt in times])
         expect_counts(st, events={"TCP_RETRANSMITS": 11, "TCP_RTO_EXPIRIES": 11,
                                   "TCP_TIMEOUTS": 1, "TCP_RST_SENT": 1})
+
+
+def test_a_repeated_timeout_holds_ssthresh():
+    # RFC 5681 §3.1: ssthresh = FlightSize/2 at the first timeout (30
+    # segments in flight, cwnd 10: 7300); when the resent segment times out
+    # again it is held, not halved from a flight of one segment to 2*MSS.
+    with Stack() as st:
+        c, s = handshake(st, rtt=0)
+        st.advance(10 * MS)
+        st.app_send(bytes(30 * 1460))
+        out(st)
+        for _ in range(3):
+            st.advance(st.next_deadline())
+            out(st)
+        lines = [l for l in st.trace() if "retransmission timeout" in l]
+        assert len(lines) == 3 and all("ssthresh=7300 " in l for l in lines), lines
+
+
+def test_timeout_with_our_fin_sacked():
+    # Two segments and our FIN; the first is lost and the peer SACKs the
+    # second and the FIN, [MSS, 2*MSS+1), as Linux does.  At the timeout
+    # only the first is resent: the FIN is not sent again one past itself.
+    with Stack() as st:
+        c, s = handshake(st, rtt=0, options=SACK_PERM)
+        S1 = seq_add(s, 1)
+        st.advance(20 * MS)
+        st.app_send(bytes(2 * 1460))
+        st.app_close()
+        assert [flags(p) for p in out(st)] == ["A", "PA", "FA"]
+        c.send("A", t=30 * MS, ack=S1, options=[sack_opt(S1, (1460, 2 * 1460 + 1))])
+        nothing(st, "one duplicate ACK")
+        st.advance(st.next_deadline())
+        expect_seg(one(st, "segment 1 again, and nothing after it"), "A", S1, C1,
+                   data=bytes(1460))
+        c.send("A", t=st.now + 5 * MS, ack=seq_add(S1, 2 * 1460 + 1))
+        expect_transitions(st, OPEN + ["ESTABLISHED -> FIN-WAIT-1", "FIN-WAIT-1 -> FIN-WAIT-2"])
+        st.advance(st.now + 200 * SEC)
+        assert [p for p in out(st) if "R" in flags(p) or "F" in flags(p)] == []
+
+
+def test_sack_recovery_goes_on_after_our_fin():
+    # Ten segments and our FIN, segments 2 and 5 lost: each hole is resent
+    # as the SACKs show it, though the FIN is already out.
+    with Stack() as st:
+        c, s = handshake(st, rtt=0, options=SACK_PERM)
+        S1 = seq_add(s, 1)
+        st.advance(20 * MS)
+        st.app_send(bytes(10 * 1460))
+        st.app_close()
+        assert len(out(st)) == 11
+        c.send("A", t=30 * MS, ack=seq_add(S1, 1460))
+        resent, t = [], 30 * MS
+        for k in (3, 4, 6, 7, 8, 9, 10):   # segment k arrives; the SACK says so
+            blocks = [(2 * 1460, min(k, 4) * 1460)] + ([(5 * 1460, k * 1460)] if k >= 6 else [])
+            t += MS
+            c.send("A", t=t, ack=seq_add(S1, 1460), options=[sack_opt(S1, *reversed(blocks))])
+            resent += [(p[TCP].seq - S1) % (1 << 32) // 1460 + 1 for p in out(st)]
+        assert resent == [2, 5], resent
 
 
 # --- the user timeout (RFC 9293 §3.8.4, RFC 5482) --------------------------------

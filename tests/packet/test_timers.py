@@ -243,6 +243,42 @@ def test_zero_window_probe():
         assert bytes(stream) == b"data", "after the window opened: %s" % [describe(p) for p in got]
 
 
+def test_answered_zero_window_probes_never_give_up():
+    # RFC 1122 §4.2.2.17: the connection MUST stay open while the receiver
+    # keeps answering the probes, however long its window stays shut: 20
+    # probes (past the 8 retransmissions that would end a connection whose
+    # data goes unanswered), each answered with a zero window.
+    with Stack() as st:
+        c, s = established(st, win=0, data=b"")
+        S1 = seq_add(s, 1)
+        st.advance(20 * MS)
+        assert st.app_send(b"data") == 4
+        for k in range(20):
+            d = st.next_deadline()
+            st.advance(d)
+            probe = one(st, "zero-window probe %d" % (k + 1))
+            assert "R" not in str(probe[TCP].flags), describe(probe)
+            c.send("A", t=d + 1 * MS, ack=S1, win=0)
+            nothing(st, "no answer to the probe's ACK")
+        expect_status(st, status())
+        expect_transitions(st, OPEN)
+        # The window shut while data was in flight: the persist timer, not
+        # the retransmission timer too, counts toward giving up.
+    with Stack() as st:
+        c, s = established(st, data=b"")
+        S1 = seq_add(s, 1)
+        st.advance(20 * MS)
+        st.app_send(bytes(1460))
+        one(st, "the data")
+        c.send("A", t=30 * MS, ack=S1, win=0)
+        for k in range(20):
+            d = st.next_deadline()
+            st.advance(d)
+            assert all("R" not in str(p[TCP].flags) for p in out(st)), "reset at probe %d" % k
+            c.send("A", t=d + 1 * MS, ack=S1, win=0)
+        expect_transitions(st, OPEN)
+
+
 def test_rto_is_3s_after_synack_retransmission():
     # RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment
     # and the TCP implementation is using an RTO less than 3 seconds, the RTO
