@@ -414,8 +414,10 @@ static bool ack_input(struct tcb *t, const struct tcp_segment *seg)
         return false;
     }
     /* RFC 1122 §4.2.2.17: a connection MUST stay open while its
-     * zero-window probes are answered, however long the window stays shut. */
-    if (tcp_timer_armed(t, TCP_T_PERSIST))
+     * zero-window probes are answered, however long the window stays shut.
+     * Once the app has closed, nobody waits for it: --max-retries probes
+     * end it (as Linux's tcp_orphan_retries). */
+    if (tcp_timer_armed(t, TCP_T_PERSIST) && !t->fin_queued)
         t->retries = 0;
     bool new_sack = t->sack_ok && sack_update(t, seg);
     bool dup = is_dupack(t, seg, new_sack);
@@ -524,8 +526,10 @@ static bool text_input(struct tcb *t, const struct tcp_segment *seg)
     /* ACK at once when the segment fills all or part of a gap (RFC 5681
      * §4.2: data was held beyond it) or two full-sized segments are
      * unacknowledged (RFC 9293 §3.8.6.3); else delay. */
-    bool gap = t->ooo.n > 0;
+    bool gap = t->ooo.n > 0 || t->rcv_fin_held;
     absorb_out_of_order(t);
+    if (t->rcv_fin_held && seq_gt(t->rcv_nxt, t->rcv_fin_seq))
+        t->rcv_fin_held = false;  /* data past that FIN: it was no FIN to keep */
     tcp_ack_owed(t, gap || t->rcv_nxt - t->last_ack_sent >= TCP_DELACK_SEGMENTS * rcv_mss(t));
     tcp_app_data(t);
     return t->state != TCP_CLOSED;

@@ -285,3 +285,11 @@ def test_partial_fill_of_a_gap_is_acked_at_once():
         one(st, "the ACK of out-of-order data")
         c.send("PA", b"A" * 100, t=110 * MS, seq=C6, ack=S1)
         expect_seg(one(st, "the ACK of part of the gap, at once"), "A", S1, seq_add(C6, 100))
+    # The gap may be one before a bare FIN.
+    with Stack() as st:
+        c, s = established(st, t=0, t_data=10 * MS)
+        S1 = seq_add(s, 1)
+        c.send("FA", t=100 * MS, seq=seq_add(C6, 200), ack=S1)
+        one(st, "the ACK of a FIN beyond a gap")
+        c.send("PA", b"A" * 100, t=110 * MS, seq=C6, ack=S1)
+        expect_seg(one(st, "the ACK of part of that gap, at once"), "A", S1, seq_add(C6, 100))

@@ -277,6 +277,21 @@ def test_answered_zero_window_probes_never_give_up():
             assert all("R" not in str(p[TCP].flags) for p in out(st)), "reset at probe %d" % k
             c.send("A", t=d + 1 * MS, ack=S1, win=0)
         expect_transitions(st, OPEN)
+        # Once the app has closed nobody waits: --max-retries (2) answered
+        # probes, then RST.
+    with Stack(max_retries=2) as st:
+        c, s = established(st, win=0, data=b"")
+        S1 = seq_add(s, 1)
+        st.advance(20 * MS)
+        st.app_send(b"data")
+        st.app_close()
+        for k in range(3):
+            d = st.next_deadline()
+            st.advance(d)
+            got = out(st)
+            c.send("A", t=d + 1 * MS, ack=S1, win=0)
+        assert "R" in str(got[-1][TCP].flags), [describe(p) for p in got]
+        expect_status(st, status(closed=True, reason=CLOSED_TIMEOUT))
 
 
 def test_rto_is_3s_after_synack_retransmission():
