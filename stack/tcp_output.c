@@ -398,11 +398,36 @@ static uint32_t without_held_tail(const struct tcb *t, uint32_t n)
     return n;
 }
 
+/* The peer's window beyond SND.NXT. */
+static uint32_t usable_window(const struct tcb *t)
+{
+    uint32_t wnd_end = t->snd_una + t->snd_wnd;
+    return seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
+}
+
+/* Bytes queued from SND.NXT on, not yet sent. */
+static uint32_t unsent_bytes(const struct tcb *t)
+{
+    uint32_t off = t->snd_nxt - t->snd_una;
+    return t->sndq.len > off ? t->sndq.len - off : 0;
+}
+
+/* RFC 9293 §3.8.6.2.1 (RFC 1122 §4.2.3.4, a MUST): sender-side silly
+ * window avoidance.  A window that would take only part of what waits,
+ * and less than an MSS and less than half the largest window the peer
+ * has offered, is left to grow; while nothing is in flight to bring the
+ * ACK that grows it, the persist timer is the override timeout
+ * (tcp_send_window_probe()). */
+static bool window_silly(const struct tcb *t, uint32_t usable, uint32_t unsent)
+{
+    return usable > 0 && usable < unsent && usable < send_mss(t) &&
+           usable < t->max_snd_wnd / 2;
+}
+
 /* How many bytes from SND.NXT the windows let us send now. */
 static uint32_t sendable_bytes(const struct tcb *t, uint32_t unsent)
 {
-    uint32_t wnd_end = t->snd_una + t->snd_wnd;
-    uint32_t usable = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
+    uint32_t usable = usable_window(t);
     uint32_t max = segment_max(t);
     uint32_t n = unsent < max ? unsent : max;
     n = n < usable ? n : usable;
@@ -435,11 +460,11 @@ static bool send_one_data_segment(struct tcb *t)
         t->snd_nxt = sacked->end;  /* the peer has it already */
     if (t->fin_sent && seq_gt(t->snd_nxt, t->fin_seq))
         return false;  /* and our FIN, which a receiver holding it SACKs too */
-    uint32_t off = t->snd_nxt - t->snd_una;
-    uint32_t unsent = t->sndq.len > off ? t->sndq.len - off : 0;
+    uint32_t unsent = unsent_bytes(t);
     uint32_t n = sendable_bytes(t, unsent);
     bool fin = t->fin_queued && n == unsent;
-    if ((n == 0 && !fin) || nagle_holds(t, n))
+    if ((n == 0 && !fin) || nagle_holds(t, n) ||
+        (n == usable_window(t) && window_silly(t, n, unsent)))
         return false;
     bool resend = seq_lt(t->snd_nxt, t->snd_max);
     if (resend) {
@@ -485,6 +510,16 @@ uint32_t tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len)
  * The octet is sent again at each expiry until it is taken. */
 void tcp_send_window_probe(struct tcb *t)
 {
+    uint32_t usable = usable_window(t), unsent = unsent_bytes(t);
+    if (window_silly(t, usable, unsent)) {
+        /* The override timeout of silly window avoidance: the window has
+         * not grown, so send what it takes. */
+        TCP_TRACE_EVENT(t, "small window: send what it takes", "RFC 9293 §3.8.6.2.1");
+        emit_data(t, t->snd_nxt, usable, false);
+        t->snd_nxt += usable;
+        t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+        return;
+    }
     stack_count(t->st, EV_TCP_PERSIST_PROBES);
     TCP_TRACE_EVENT(t, "zero window: probe with one octet", "RFC 9293 §3.8.6.1");
     if (t->sndq.len == 0) {
@@ -505,12 +540,20 @@ void tcp_send_keepalive(struct tcb *t)
     tcb_emit(t, TCP_ACK, t->snd_una - 1, NULL, 0, 0);
 }
 
-/* The peer's window is shut and data waits: the persist timer takes over
- * from the retransmission timer until the window opens. */
+/* The peer's window is shut, or too small to use (window_silly()), and
+ * data waits with nothing in flight: the persist timer takes over from the
+ * retransmission timer until the window opens.  Once data is in flight
+ * under an open window, its ACK will come: the persist timer stops. */
 static void arm_persist_if_stuck(struct tcb *t)
 {
     bool waiting = t->sndq.len > t->snd_nxt - t->snd_una || (t->fin_queued && !t->fin_sent);
-    if (t->snd_wnd == 0 && waiting && !tcp_timer_armed(t, TCP_T_PERSIST) &&
+    bool silly = window_silly(t, usable_window(t), unsent_bytes(t));
+    if (t->snd_wnd > 0 && tcp_timer_armed(t, TCP_T_PERSIST) &&
+        tcp_timer_armed(t, TCP_T_REXMIT)) {
+        tcp_timer_stop(t, TCP_T_PERSIST);
+        return;
+    }
+    if ((t->snd_wnd == 0 || silly) && waiting && !tcp_timer_armed(t, TCP_T_PERSIST) &&
         !tcp_timer_armed(t, TCP_T_REXMIT))
         tcp_timer_set(t, TCP_T_PERSIST, t->st->now + t->rto);
 }
@@ -520,14 +563,16 @@ void tcp_output(struct tcb *t)
     /* Holes below our FIN are resent even once the FIN is out. */
     if (sending_state(t))
         cc_recovery_send(t);
-    if (can_send_data(t)) {
+    bool sending = can_send_data(t);
+    if (sending) {
         cc_restart_after_idle(t);
         while (send_one_data_segment(t))
             ;
-        arm_persist_if_stuck(t);
     }
     if (t->snd_nxt != t->snd_una && t->snd_wnd != 0 && !tcp_timer_armed(t, TCP_T_REXMIT))
         tcp_arm_rexmit(t);
+    if (sending)
+        arm_persist_if_stuck(t);
     if (t->ack_now)
         tcp_send_ack(t);
 }

@@ -154,8 +154,10 @@ def test_ack_loop_guard_off():
 
 
 def test_window_update_from_older_segment_ignored():
+    # The peer offers 100 bytes from the start: a window of 100 is then its
+    # largest, and no silly window (RFC 9293 §3.8.6.2.1) to wait on.
     with Stack(delack=0) as st:
-        c, s = established(st, data=b"")
+        c, s = established(st, data=b"", win=100)
         S1 = seq_add(s, 1)
         c.send("A", t=10 * MS, seq=C1, win=100)           # window 100
         st.advance(20 * MS)

@@ -96,6 +96,36 @@ def test_window_shrunk_by_an_ack_binds_what_the_app_sends_on_it():
         expect_seg(got[1], "PA", seq_add(S1, 3 * MSS), C1, data=bytes(MSS))  # empties the queue
 
 
+def test_sender_silly_window_avoidance():
+    # RFC 9293 §3.8.6.2.1 (RFC 1122 §4.2.3.4): a window that would take
+    # only part of what waits, under an MSS and under half the largest
+    # window offered, is not used at once.  With nothing in flight the
+    # persist timer is the override: when it expires, what fits goes.
+    with Stack(delack=0) as st:
+        c, s = handshake(st, rtt=0)                 # RTO: the 200 ms minimum
+        S1 = seq_add(s, 1)
+        st.advance(10 * MS)
+        assert st.app_send(bytes(20000)) == 20000
+        assert len(out(st)) == 10                   # the initial window
+        c.send("A", t=20 * MS, ack=seq_add(S1, 10 * MSS), win=10)
+        nothing(st, "no 10-byte segment for a 10-byte window")
+        expect_deadline(st, 220 * MS)
+        no_segment_until(st, 220 * MS, "nothing before the override timeout")
+        expect_seg(one(st, "what the window takes, at the override"), "A",
+                   seq_add(S1, 10 * MSS), C1, data=bytes(10))
+        assert any("small window: send what it takes (RFC 9293 §3.8.6.2.1)" in l
+                   for l in st.trace())
+        # A window of an MSS or more is used at once, and the persist
+        # timer stops: the ACK of what is in flight will come.
+        c.send("A", t=230 * MS, ack=seq_add(S1, 10 * MSS + 10), win=3000)
+        sent = out(st)
+        assert [len(payload(p)) for p in sent] == [MSS, MSS], [describe(p) for p in sent]
+        expect_deadline(st, 630 * MS)   # retransmission, at the RTO the override backed off
+        c.send("A", t=240 * MS, ack=seq_add(S1, 12 * MSS + 10), win=65535)
+        sent = out(st)   # a full segment; Nagle holds the 1010-byte tail behind it
+        assert [len(payload(p)) for p in sent] == [MSS], [describe(p) for p in sent]
+
+
 def test_zero_window_persist_probes_back_off_and_resume():
     # RFC 1122 §4.2.2.17: the first probe after one RTO, then exponentially
     # longer intervals; RFC 9293 §3.8.6.1: a probe carries one octet of new
