@@ -280,7 +280,7 @@ void tcp_reply_rst(struct stack *st, const struct tcp_segment *seg);  /* §3.10.
 void tcp_send_cookie_synack(struct stack *st, const struct tcp_segment *syn, uint32_t cookie);
 void tcp_cookie_synack_sent(struct tcb *t, uint32_t cookie);
 uint32_t tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len);
-void tcp_send_window_probe(struct tcb *t);
+bool tcp_send_window_probe(struct tcb *t);
 void tcp_send_keepalive(struct tcb *t);
 void tcp_ack_owed(struct tcb *t, bool now); /* immediately, or within delack */
 uint32_t tcp_rcv_window(const struct tcb *t);   /* bytes we can take now */

@@ -362,9 +362,7 @@ static bool nagle_applies(const struct tcb *t)
 }
 
 /* Nagle: a segment smaller than the MSS waits while earlier data is
- * unacknowledged.  With nothing in flight whatever the window allows goes
- * at once, which is also the sender's silly-window override
- * (§3.8.6.2.1) without a timer. */
+ * unacknowledged.  A small window is window_silly()'s to judge. */
 static bool nagle_holds(const struct tcb *t, uint32_t n)
 {
     return n < send_mss(t) && nagle_applies(t) && t->snd_nxt != t->snd_una;
@@ -463,8 +461,11 @@ static bool send_one_data_segment(struct tcb *t)
     uint32_t unsent = unsent_bytes(t);
     uint32_t n = sendable_bytes(t, unsent);
     bool fin = t->fin_queued && n == unsent;
+    /* Resends after a timeout are not held for a small window: the
+     * peer waits for them (as Linux sends them). */
     if ((n == 0 && !fin) || nagle_holds(t, n) ||
-        (n == usable_window(t) && window_silly(t, n, unsent)))
+        (n == usable_window(t) && !seq_lt(t->snd_nxt, t->snd_max) &&
+         window_silly(t, n, unsent)))
         return false;
     bool resend = seq_lt(t->snd_nxt, t->snd_max);
     if (resend) {
@@ -505,30 +506,38 @@ uint32_t tcp_send_retransmission(struct tcb *t, uint32_t seq, uint32_t len)
     return n + fin;
 }
 
-/* RFC 9293 §3.8.6.1: with the peer's window at zero, keep sending one
- * octet of new data now and then; the answering ACK reopens the window.
- * The octet is sent again at each expiry until it is taken. */
-void tcp_send_window_probe(struct tcb *t)
+/* The persist timer expired.  RFC 9293 §3.8.6.1: with the peer's window
+ * at zero, keep sending one octet of new data now and then; the answering
+ * ACK reopens the window, and the octet is sent again at each expiry until
+ * it is taken.  With a small window instead, this is the override timeout
+ * of silly window avoidance (§3.8.6.2.1): what fits goes, as data the
+ * retransmission timer then looks after.  True in that case. */
+bool tcp_send_window_probe(struct tcb *t)
 {
     uint32_t usable = usable_window(t), unsent = unsent_bytes(t);
     if (window_silly(t, usable, unsent)) {
         /* The override timeout of silly window avoidance: the window has
          * not grown, so send what it takes. */
         TCP_TRACE_EVENT(t, "small window: send what it takes", "RFC 9293 §3.8.6.2.1");
+        if (t->snd_una == t->snd_max)
+            t->unacked_since = t->st->now;
+        if (!seq_lt(t->snd_nxt, t->snd_max))
+            tcp_rtt_time(t, t->snd_nxt + usable);
         emit_data(t, t->snd_nxt, usable, false);
         t->snd_nxt += usable;
         t->snd_max = seq_max(t->snd_max, t->snd_nxt);
-        return;
+        return true;
     }
     stack_count(t->st, EV_TCP_PERSIST_PROBES);
     TCP_TRACE_EVENT(t, "zero window: probe with one octet", "RFC 9293 §3.8.6.1");
     if (t->sndq.len == 0) {
         tcp_send_ack(t);
-        return;
+        return false;
     }
     emit_data(t, t->snd_una, 1, false);
     t->snd_nxt = seq_max(t->snd_nxt, t->snd_una + 1);
     t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+    return false;
 }
 
 /* RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6: a segment with SEG.SEQ = SND.NXT-1

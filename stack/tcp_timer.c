@@ -233,8 +233,13 @@ static void persist_expired(struct tcb *t)
         drop_connection(t, "zero-window probes unanswered, sent RST");
         return;
     }
+    if (tcp_send_window_probe(t)) {
+        /* Data went under an open window: its ACK, or the retransmission
+         * timer, follows, and the probes' backoff does not apply. */
+        tcp_arm_rexmit(t);
+        return;
+    }
     t->retries++;
-    tcp_send_window_probe(t);
     tcp_rto_backoff(t);  /* probes back off like retransmissions */
     tcp_timer_set(t, TCP_T_PERSIST, t->st->now + t->rto);
 }

@@ -120,10 +120,50 @@ def test_sender_silly_window_avoidance():
         c.send("A", t=230 * MS, ack=seq_add(S1, 10 * MSS + 10), win=3000)
         sent = out(st)
         assert [len(payload(p)) for p in sent] == [MSS, MSS], [describe(p) for p in sent]
-        expect_deadline(st, 630 * MS)   # retransmission, at the RTO the override backed off
+        expect_deadline(st, 430 * MS)   # the retransmission timer, not backed off
         c.send("A", t=240 * MS, ack=seq_add(S1, 12 * MSS + 10), win=65535)
         sent = out(st)   # a full segment; Nagle holds the 1010-byte tail behind it
         assert [len(payload(p)) for p in sent] == [MSS], [describe(p) for p in sent]
+
+
+def test_small_window_kept_small_goes_at_the_rto_pace():
+    # A peer that keeps offering 300 of its 64240 bytes (no receiver-side
+    # silly window avoidance): each override is data the retransmission
+    # timer looks after, not a probe that backs off, so 6000 bytes take 20
+    # sends, each an RTO (200 ms) after the ACK of the last, not a doubling
+    # wait up to 60 s; the last 300 fit whole and go on that ACK at once.
+    # A timeout's resend is not held for the small window either.
+    with Stack(delack=0) as st:
+        c, s = handshake(st, rtt=0)
+        S1 = seq_add(s, 1)
+        st.advance(10 * MS)
+        st.app_send(bytes(10 * MSS))
+        out(st)
+        c.send("A", t=11 * MS, ack=seq_add(S1, 10 * MSS), win=300)
+        st.app_send(bytes(6000))
+        times, end = [], 10 * MSS
+        while end < 10 * MSS + 6000:
+            st.advance(st.next_deadline())
+            got = out(st)
+            while got:
+                p = got.pop(0)
+                times.append(st.now)
+                end = (p[TCP].seq - S1 + len(payload(p))) % (1 << 32)
+                assert len(payload(p)) == 300, describe(p)
+                c.send("A", t=st.now + 1 * MS, ack=seq_add(S1, end), win=300)
+                got += out(st)
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert gaps == [201 * MS] * 18 + [1 * MS], gaps
+        expect_counts(st, events={"TCP_RTO_EXPIRIES": 0, "TCP_PERSIST_PROBES": 0})
+    with Stack(delack=0) as st:
+        c, s = handshake(st, rtt=0)
+        S1 = seq_add(s, 1)
+        st.advance(10 * MS)
+        st.app_send(bytes(10 * MSS))
+        out(st)                                      # all ten lost
+        c.send("A", t=11 * MS, ack=S1, win=300)      # and the window shrinks
+        st.advance(st.next_deadline())
+        expect_seg(one(st, "the timeout's resend, 300 bytes"), "A", S1, C1, data=bytes(300))
 
 
 def test_zero_window_persist_probes_back_off_and_resume():
